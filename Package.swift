@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+// SPDX-License-Identifier: Apache-2.0
+//
+// ium — Isolated User Mode for Linux. Module flow (each imports only what is above it):
+//   NTModel → ProcessTable → IUMCommands → ium
+// C modules live under CModules/ and are declared with `path:`.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ium",
+    products: [
+        .executable(name: "ium", targets: ["ium"]),
+        .library(name: "NTModel", targets: ["NTModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure NT semantics: types, layouts, the query procedure, handle tables. No I/O.
+        .target(name: "NTModel", swiftSettings: swiftSettings),
+
+        // Raw Linux syscalls Swift cannot call directly (variadic `syscall`, per-thread creds).
+        .target(name: "CLinuxShims", path: "CModules/CLinuxShims"),
+
+        // Linux process records read from /proc and the kernel, with the NT Flags analogs.
+        .target(
+            name: "ProcessTable",
+            dependencies: ["NTModel", "CLinuxShims"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The C ABI: ntddk.h (WDK-compatible types) and the C client library.
+        .target(name: "libium", path: "CModules/libium"),
+
+        // CLI commands as a library so tests can drive them.
+        .target(
+            name: "IUMCommands",
+            dependencies: [
+                "NTModel", "ProcessTable",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ium",
+            dependencies: ["IUMCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Helpers shared by the test targets: real child processes and C fixtures.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+
+        .testTarget(name: "NTModelTests", dependencies: ["NTModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProcessTableTests",
+            dependencies: ["ProcessTable", "NTModel", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CABITests", dependencies: ["libium", "NTModel", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IUMCommandsTests",
+            dependencies: ["IUMCommands", "NTModel", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A JSON value rendered with sorted keys, so `--json` output is stable.
+public enum JSONValue: Hashable, Sendable {
+    case string(String)
+    case number(Int64)
+    case unsigned(UInt64)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The value as compact JSON text, object keys sorted.
+    public var rendered: String {
+        switch self {
+        case .string(let s): return Self.quote(s)
+        case .number(let n): return String(n)
+        case .unsigned(let n): return String(n)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.rendered).joined(separator: ",") + "]"
+        case .object(let members):
+            return "{" + members.keys.sorted().map { Self.quote($0) + ":" + members[$0]!.rendered }
+                .joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Where commands write: results to stdout, diagnostics to stderr (file descriptors, as
+/// Swift 6 rejects the C `stdout`/`stderr` globals).
+enum Output {
+    static func out(_ text: String) { write(1, text + "\n") }
+    static func err(_ text: String) { write(2, text + "\n") }
+
+    private static func write(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+
+    /// `0000  40 00 00 00 …` rows of 16 bytes.
+    static func hexDump(_ bytes: [UInt8], indent: String = "  ") -> [String] {
+        stride(from: 0, to: bytes.count, by: 16).map { start in
+            let row = bytes[start..<min(start + 16, bytes.count)]
+            let offset = String(start, radix: 16)
+            return indent + String(repeating: "0", count: 4 - offset.count) + offset + "  "
+                + row.map { hex($0, digits: 2) }.joined(separator: " ")
+        }
+    }
+
+    static func hex<T: BinaryInteger>(_ value: T, digits: Int = 0) -> String {
+        let s = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+}

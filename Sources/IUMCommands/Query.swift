@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ArgumentParser
+import NTModel
+import ProcessTable
+
+extension IUM {
+    /// `ium query PID`: runs NtQueryInformationProcess on a process and decodes the result.
+    public struct Query: ParsableCommand {
+        /// The subcommand's configuration.
+        public static let configuration = CommandConfiguration(
+            abstract: "Query a process with NtQueryInformationProcess and decode the result.",
+            discussion: """
+                Opens PID with NtOpenProcess (MAXIMUM_ALLOWED) and queries it. Without \
+                --length, class 0 uses the 64-byte PROCESS_EXTENDED_BASIC_INFORMATION; \
+                --length 48 asks for PROCESS_BASIC_INFORMATION, and any other length shows \
+                the status NT returns for it. Exits 1 when the status is a failure.
+                """,
+            aliases: ["q"]
+        )
+
+        @Argument(help: "The process id to query.")
+        var pid: String
+
+        @Option(name: .customLong("class"), help: "Information class: a number or a name such as Times or ProcessImageFileName.")
+        var infoClass: String = "0"
+
+        @Option(help: "The buffer length passed to the call (bytes).")
+        var length: String?
+
+        @Flag(help: "Print the result as JSON.")
+        var json = false
+
+        /// Creates the command (argument-parser).
+        public init() {}
+
+        /// Checks the arguments.
+        public func validate() throws {
+            guard let number = Int32(pid), number > 0 else {
+                throw ValidationError("'\(pid)' is not a process id: give a positive number such as 1.")
+            }
+            guard ProcessInfoClass(name: infoClass) != nil else {
+                throw ValidationError("unknown information class '\(infoClass)': use a number or a name such as ProcessBasicInformation.")
+            }
+            if let length, UInt32(length) == nil {
+                throw ValidationError("--length must be a byte count from 0 to \(UInt32.max), not '\(length)'.")
+            }
+        }
+
+        /// Runs the query.
+        public func run() throws {
+            let pid = Int32(pid)!, cls = ProcessInfoClass(name: infoClass)!
+            let session = NTProcessSession()
+            let handle: Handle
+            switch session.openProcess(clientId: ClientID(process: UInt64(pid)), hasObjectName: false, desiredAccess: .maximumAllowed) {
+            case .success(let h): handle = h
+            case .failure(.invalidCID):
+                throw ValidationError("no process with id \(pid) (NtOpenProcess: \(NTStatus.invalidCID)).")
+            case .failure(let status):
+                Output.err("ium: NtOpenProcess(\(pid)) failed: \(status)")
+                throw ExitCode.failure
+            }
+            defer { session.close(handle) }
+
+            let length = self.length.flatMap { UInt32($0) } ?? Self.defaultLength(cls)
+            let result = QueryResult.run(session: session, handle: handle, infoClass: cls, length: length)
+            if json {
+                Output.out(result.json.rendered)
+            } else {
+                result.text.forEach(Output.out)
+            }
+            if !result.outcome.status.isSuccess { throw ExitCode.failure }
+        }
+
+        static func defaultLength(_ cls: ProcessInfoClass) -> UInt32 {
+            switch cls.rule?.lengths {
+            case .oneOf(let sizes)?: sizes.max() ?? 0
+            case .variable?: 4096
+            case nil: 64
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A fixed-size little-endian byte image of an NT structure, written field by field.
+///
+/// Integers are copied byte by byte (no whole-struct reinterpretation, no alignment
+/// assumption), as swift-nio's `ByteBuffer` integer codec does.
+struct LittleEndianWriter {
+    private(set) var bytes: [UInt8]
+
+    init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
+
+    mutating func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        var v = value.littleEndian
+        withUnsafeBytes(of: &v) { raw in
+            for i in 0..<MemoryLayout<T>.size { bytes[offset + i] = raw[i] }
+        }
+    }
+
+    mutating func put(_ other: [UInt8], at offset: Int) {
+        bytes.replaceSubrange(offset..<(offset + other.count), with: other)
+    }
+}
+
+/// Reads little-endian integers at explicit offsets; nil when the bytes are too short.
+struct LittleEndianReader {
+    let bytes: [UInt8]
+
+    func get<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
+        let size = MemoryLayout<T>.size
+        guard offset >= 0, offset + size <= bytes.count else { return nil }
+        var value = T.zero
+        for i in 0..<size { value |= T(truncatingIfNeeded: bytes[offset + i]) << (8 * i) }
+        return value
+    }
+}
+
+/// A structure could not be decoded: the bytes end before one of its fields.
+public struct LayoutDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The NT structure being decoded, such as `PROCESS_BASIC_INFORMATION`.
+    public var type: String
+    /// The field that did not fit.
+    public var field: String
+    /// The number of bytes that were given.
+    public var available: Int
+    /// `PROCESS_BASIC_INFORMATION.UniqueProcessId does not fit in 40 bytes`.
+    public var description: String { "\(type).\(field) does not fit in \(available) bytes" }
+}
+
+extension LittleEndianReader {
+    func require<T: FixedWidthInteger>(_ type: T.Type, at offset: Int, _ structName: String, _ field: String) throws(LayoutDecodingError) -> T {
+        guard let value = get(type, at: offset) else {
+            throw LayoutDecodingError(type: structName, field: field, available: bytes.count)
+        }
+        return value
+    }
+}

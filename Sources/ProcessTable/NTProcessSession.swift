@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+public import NTModel
+
+/// An object an NT handle in a session can reference.
+public enum SessionObject: Sendable {
+    /// A process object.
+    case process(ProcessObject)
+    /// A debug object (returned by class 30 for a traced process): the tracer's pid.
+    case debugObject(tracerPid: Int32)
+}
+
+/// Who is calling: the peer of a daemon connection, or the local process.
+public struct CallerCredentials: Hashable, Sendable {
+    /// The caller's process id.
+    public var pid: Int32
+    /// The caller's (effective) user id.
+    public var uid: UInt32
+    /// Creates credentials.
+    /// - Parameters:
+    ///   - pid: The caller's pid.
+    ///   - uid: The caller's uid.
+    public init(pid: Int32, uid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+    }
+    /// The calling process itself.
+    public static var current: CallerCredentials { CallerCredentials(pid: getpid(), uid: geteuid()) }
+}
+
+/// `CLIENT_ID`: the process (and optionally thread) to open.
+public struct ClientID: Hashable, Sendable {
+    /// `UniqueProcess`.
+    public var process: UInt64
+    /// `UniqueThread`, 0 for none.
+    public var thread: UInt64
+    /// Creates a client id.
+    /// - Parameters:
+    ///   - process: The process id.
+    ///   - thread: A thread id of that process, or 0.
+    public init(process: UInt64, thread: UInt64 = 0) {
+        self.process = process
+        self.thread = thread
+    }
+}
+
+/// One client's view of the NT process API over real Linux processes: its handle table and
+/// `NtOpenProcess`, `NtQueryInformationProcess`, `NtClose`.
+///
+/// A session is used from one task at a time (the daemon keeps one per connection).
+public final class NTProcessSession {
+    /// The caller the session serves.
+    public let caller: CallerCredentials
+    /// The `/proc` reader.
+    public let reader: ProcReader
+    private var handles: HandleTable<SessionObject>
+    private var selfObject: ProcessObject?
+
+    /// `DEBUG_ALL_ACCESS`, the access of a debug object handle returned by class 30.
+    public static let debugAllAccess = AccessMask(rawValue: 0x001F_000F)
+
+    /// Creates a session.
+    /// - Parameters:
+    ///   - caller: The caller.
+    ///   - reader: The `/proc` reader (with the kernel facts provider).
+    ///   - handleLimit: The most handles the caller may hold.
+    public init(caller: CallerCredentials = .current, reader: ProcReader = ProcReader(), handleLimit: Int = 4096) {
+        self.caller = caller
+        self.reader = reader
+        self.handles = HandleTable(limit: handleLimit)
+    }
+
+    /// The number of open handles.
+    public var handleCount: Int { handles.count }
+
+    /// `NtOpenProcess`.
+    ///
+    /// Exactly one of a client id and an object name must be given (else
+    /// `STATUS_INVALID_PARAMETER_MIX`); pid 0, an unknown pid, or a thread id that is not a
+    /// thread of the process give `STATUS_INVALID_CID`. A process that has exited can still be
+    /// opened while a handle of this session references it. Access follows
+    /// ``ProcessAccessPolicy``.
+    /// - Parameters:
+    ///   - clientId: `ClientId`, or nil for NULL.
+    ///   - hasObjectName: Whether `ObjectAttributes->ObjectName` is set.
+    ///   - desiredAccess: `DesiredAccess`.
+    /// - Returns: The new handle or the failure status.
+    public func openProcess(clientId: ClientID?, hasObjectName: Bool, desiredAccess: AccessMask) -> Result<Handle, NTStatus> {
+        guard let clientId, !hasObjectName else { return .failure(.invalidParameterMix) }
+        guard clientId.process > 0, clientId.process <= UInt64(Int32.max) else { return .failure(.invalidCID) }
+        let pid = Int32(clientId.process)
+        if clientId.thread != 0 {
+            guard clientId.thread <= UInt64(Int32.max),
+                  access("\(reader.procRoot)/\(pid)/task/\(clientId.thread)", F_OK) == 0
+            else { return .failure(.invalidCID) }
+        }
+        guard let object = liveObject(pid) ?? referencedObject(pid) else { return .failure(.invalidCID) }
+        let snapshot = object.snapshot()
+        let granted = ProcessAccessPolicy.grant(
+            desired: desiredAccess, caller: relation(to: snapshot), targetIsSecure: snapshot.facts.taggedSecure)
+        return granted.flatMap { handles.insert(.process(object), access: $0) }
+    }
+
+    /// `NtQueryInformationProcess` with pointers the caller's side has probed.
+    /// - Parameters:
+    ///   - handle: `ProcessHandle`.
+    ///   - infoClass: `ProcessInformationClass`.
+    ///   - length: `ProcessInformationLength`.
+    ///   - buffer: The probed `ProcessInformation` pointer.
+    ///   - returnLength: The probed `ReturnLength` pointer.
+    /// - Returns: The status and what to write.
+    public func queryInformationProcess(
+        handle: Handle, infoClass: UInt32, length: UInt32, buffer: BufferPointer, returnLength: ReturnLengthPointer
+    ) -> QueryOutcome {
+        NTModel.queryInformationProcess(
+            infoClass: infoClass, length: length, buffer: buffer, returnLength: returnLength,
+            handle: resolve(handle))
+    }
+
+    /// `NtClose`.
+    /// - Parameter handle: The handle to close.
+    /// - Returns: `STATUS_SUCCESS` or `STATUS_INVALID_HANDLE`.
+    @discardableResult
+    public func close(_ handle: Handle) -> NTStatus { handles.close(handle) }
+
+    /// Closes every handle (the client disconnected).
+    public func closeAll() {
+        for (handle, _) in handles.all { handles.close(handle) }
+    }
+
+    // MARK: - Resolution
+
+    func resolve(_ handle: Handle) -> HandleResolution {
+        if handle == .currentProcess {
+            guard let me = selfObject ?? liveObject(caller.pid) else { return .invalid }
+            selfObject = me
+            return .process(granted: .processAllAccess, source: snapshot(of: me))
+        }
+        if handle.isNonProcessPseudoHandle { return .otherObjectType }
+        guard let entry = handles.entry(for: handle) else { return .invalid }
+        switch entry.object {
+        case .process(let object): return .process(granted: entry.grantedAccess, source: snapshot(of: object))
+        case .debugObject: return .otherObjectType
+        }
+    }
+
+    private func snapshot(of object: ProcessObject) -> ProcessSnapshot {
+        var snapshot = object.snapshot()
+        snapshot.debugObjectOpener = { [unowned self] tracer in
+            handles.insert(.debugObject(tracerPid: tracer), access: Self.debugAllAccess)
+        }
+        return snapshot
+    }
+
+    private func liveObject(_ pid: Int32) -> ProcessObject? {
+        try? ProcessObject.open(pid: pid, reader: reader)
+    }
+
+    /// An exited process this session still references, as NT keeps it in the CID table.
+    private func referencedObject(_ pid: Int32) -> ProcessObject? {
+        for (_, entry) in handles.all {
+            if case .process(let object) = entry.object, object.identity.pid == pid { return object }
+        }
+        return nil
+    }
+
+    private func relation(to snapshot: ProcessSnapshot) -> CallerRelation {
+        if snapshot.record.identity.pid == caller.pid { return .itself }
+        if caller.uid == 0 { return .ownerOrRoot }
+        let uids = snapshot.facts.status.uids.prefix(3)
+        return !uids.isEmpty && uids.allSatisfy({ $0 == caller.uid }) ? .ownerOrRoot : .other
+    }
+}

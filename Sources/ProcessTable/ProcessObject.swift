@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+public import NTModel
+internal import CLinuxShims
+import Synchronization
+
+/// How and when a process ended.
+public struct ProcessExit: Hashable, Sendable {
+    /// The raw wait status (as `waitpid(2)` reports it), nil when it could not be learned.
+    public var waitStatus: Int32?
+    /// When ium saw the exit, as a FILETIME.
+    public var time: Int64
+
+    /// Creates an exit record.
+    /// - Parameters:
+    ///   - waitStatus: The wait status, if known.
+    ///   - time: The FILETIME of the exit.
+    public init(waitStatus: Int32?, time: Int64) {
+        self.waitStatus = waitStatus
+        self.time = time
+    }
+
+    /// The NT `ExitStatus`: the exit code for a normal exit, 128 + the signal number for a
+    /// process killed by a signal (the shell's convention), and 0 when the status is unknown.
+    public var ntExitStatus: NTStatus {
+        guard let w = waitStatus else { return .success }
+        if w & 0x7F == 0 { return NTStatus(rawValue: UInt32((w >> 8) & 0xFF)) }
+        return NTStatus(rawValue: 128 + UInt32(w & 0x7F))
+    }
+}
+
+/// A process object: what NT handles reference. It is bound to one process (its identity)
+/// through a pidfd, so a recycled pid never makes it describe another process, and it keeps
+/// answering after the process exits (with its exit status and IsProcessDeleting) for as
+/// long as something references it.
+public final class ProcessObject: Sendable {
+    /// What was recorded when the process was created or first seen.
+    public let record: ProcessRecord
+    /// The reader used to refresh the facts.
+    public let reader: ProcReader
+    // The pidfd is owned by the object and closed in deinit; reading an Int32 is thread-safe.
+    private let pidfd: Int32
+    private let state: Mutex<State>
+
+    struct State {
+        var facts: LinuxProcessFacts
+        var exit: ProcessExit?
+    }
+
+    /// The identity of the process.
+    public var identity: ProcessIdentity { record.identity }
+
+    init(record: ProcessRecord, facts: LinuxProcessFacts, pidfd: Int32, reader: ProcReader) {
+        self.record = record
+        self.reader = reader
+        self.pidfd = pidfd
+        self.state = Mutex(State(facts: facts, exit: nil))
+    }
+
+    deinit { if pidfd >= 0 { close(pidfd) } }
+
+    /// Opens the running (or zombie) process `pid`.
+    /// - Parameters:
+    ///   - pid: A process id (thread-group id).
+    ///   - reader: The `/proc` reader.
+    ///   - record: The creation record when the caller already has one (from kernel events);
+    ///     otherwise the process is recorded as first seen.
+    /// - Throws: ``ProcessTableError/Code/noSuchProcess`` when there is no such process.
+    public static func open(pid: Int32, reader: ProcReader, record: ProcessRecord? = nil) throws(ProcessTableError) -> ProcessObject {
+        let path = "\(reader.procRoot)/\(pid)"
+        guard pid > 0 else { throw ProcessTableError(.noSuchProcess, path: path) }
+        let fd = ium_pidfd_open(pid, 0)
+        guard fd >= 0 else {
+            // EINVAL: pid names a thread, not a process; ESRCH: no such process.
+            throw ProcessTableError(errno == EINVAL || errno == ESRCH ? .noSuchProcess : .io, path: path, errno: errno)
+        }
+        let facts: LinuxProcessFacts
+        do {
+            facts = try reader.facts(pid)
+        } catch {
+            close(fd)
+            throw error
+        }
+        // The facts belong to the process the pidfd names if it still runs, or if what was
+        // read is its zombie (a pid cannot be reused before the zombie is reaped).
+        if ium_pidfd_exited(fd) != 0 && facts.stat.state != "Z" {
+            close(fd)
+            throw ProcessTableError(.noSuchProcess, path: path)
+        }
+        let object = ProcessObject(
+            record: record ?? ProcessRecord.firstSeen(facts.stat, reader: reader),
+            facts: facts, pidfd: fd, reader: reader)
+        if facts.stat.state == "Z" { object.noteExit() }
+        return object
+    }
+
+    /// The facts as of now: read again while the process runs, the last ones after it exited.
+    public func snapshot() -> ProcessSnapshot {
+        if let exit = state.withLock({ $0.exit }) {
+            return ProcessSnapshot(record: record, facts: lastFacts, exit: exit, reader: reader)
+        }
+        if ium_pidfd_exited(pidfd) == 0, let facts = try? reader.facts(identity.pid),
+           facts.identity == identity, facts.stat.state != "Z" {
+            state.withLock { $0.facts = facts }
+            return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+        }
+        let exit = noteExit()
+        return ProcessSnapshot(record: record, facts: lastFacts, exit: exit, reader: reader)
+    }
+
+    /// Records the exit, with the status when it can still be learned: from the zombie's
+    /// `/proc/PID/stat`, or from the pidfd (Linux 6.15+ keeps it after the reap).
+    @discardableResult
+    func noteExit(waitStatus known: Int32? = nil) -> ProcessExit {
+        if let exit = state.withLock({ $0.exit }) { return exit }
+        var status = known
+        if status == nil, let stat = try? reader.stat(identity.pid), stat.startTime == identity.startTime,
+           stat.state == "Z" {
+            status = stat.exitCode
+        }
+        if status == nil {
+            var raw: Int32 = 0
+            if ium_pidfd_exit_status(pidfd, &raw) == 0 { status = raw }
+        }
+        let exit = ProcessExit(waitStatus: status, time: BootClock.nowFileTime())
+        return state.withLock { s in
+            if s.exit == nil {
+                s.exit = exit
+                s.facts.stat.state = "X"
+            }
+            return s.exit ?? exit
+        }
+    }
+
+    /// Records an exit learned elsewhere (a kernel exit event) with its wait status.
+    /// - Parameter waitStatus: The raw wait status.
+    public func markExited(waitStatus: Int32) {
+        noteExit(waitStatus: waitStatus)
+    }
+
+    private var lastFacts: LinuxProcessFacts { state.withLock { $0.facts } }
+}
+
+/// One consistent view of a process object, answering NT queries.
+public struct ProcessSnapshot: ProcessInformationSource {
+    /// The creation record.
+    public var record: ProcessRecord
+    /// The facts read for this view (the last ones if the process has exited).
+    public var facts: LinuxProcessFacts
+    /// The exit, once the process has exited.
+    public var exit: ProcessExit?
+    /// Reads the image path and command line when a query asks for them.
+    public var reader: ProcReader
+    /// Opens a debug object handle in the caller's handle table (class 30).
+    public var debugObjectOpener: ((Int32) -> Result<Handle, NTStatus>)?
+
+    /// Whether the process has exited.
+    public var hasExited: Bool { exit != nil }
+
+    /// PROCESS_BASIC_INFORMATION: ExitStatus (STATUS_PENDING while running), PebBaseAddress
+    /// (the initial stack, `startstack`, where the kernel placed argv, envp and auxv),
+    /// AffinityMask (`Cpus_allowed`), BasePriority (from policy and nice),
+    /// UniqueProcessId and the creator's pid.
+    public func basicInformation() -> ProcessBasicInformation {
+        ProcessBasicInformation(
+            exitStatus: exit?.ntExitStatus ?? .pending,
+            pebBaseAddress: facts.stat.startStack,
+            affinityMask: facts.status.cpusAllowed,
+            basePriority: LinuxFlagAnalogs.basePriority(policy: facts.stat.policy, nice: facts.stat.nice),
+            uniqueProcessId: UInt64(UInt32(bitPattern: record.identity.pid)),
+            inheritedFromUniqueProcessId: UInt64(UInt32(bitPattern: max(record.creatorPid, 0)))
+        )
+    }
+
+    /// The Flags bits (``LinuxFlagAnalogs``).
+    public func extendedFlags() -> ProcessFlags {
+        LinuxFlagAnalogs.flags(facts: facts, record: record, exited: hasExited)
+    }
+
+    /// CreateTime from the start time, ExitTime when ium saw the exit, CPU times from stat.
+    public func times() -> KernelUserTimes {
+        KernelUserTimes(
+            createTime: BootClock.fileTime(ofTicksAfterBoot: facts.stat.startTime),
+            exitTime: exit?.time ?? 0,
+            kernelTime: BootClock.hundredNanoseconds(ofTicks: facts.stat.stime),
+            userTime: BootClock.hundredNanoseconds(ofTicks: facts.stat.utime)
+        )
+    }
+
+    /// A tracer is attached (`TracerPid` ≠ 0).
+    public func isBeingDebugged() -> Bool { !hasExited && facts.status.tracerPid != 0 }
+
+    /// A handle to the debug object (the tracer) in the caller's table, or nil when untraced.
+    public func openDebugObject() -> Result<Handle, NTStatus>? {
+        guard isBeingDebugged() else { return nil }
+        return debugObjectOpener?(facts.status.tracerPid) ?? .failure(.accessDenied)
+    }
+
+    /// The session id (`getsid`).
+    public func sessionId() -> UInt32 { UInt32(bitPattern: facts.stat.session) }
+
+    /// 0 for a 64-bit process; for a 32-bit one its initial stack address (1 if hidden).
+    public func wow64PebAddress() -> UInt64 {
+        guard facts.isELF32 == true else { return 0 }
+        return max(facts.stat.startStack, 1)
+    }
+
+    /// The executable's path (`/proc/PID/exe`); `[comm]` for a kernel thread or a process
+    /// whose executable cannot be read. Linux has one path namespace, so classes 27 and 43
+    /// return the same text.
+    public func imageFileName() -> String {
+        (hasExited ? nil : reader.imagePath(record.identity.pid)) ?? "[\(facts.stat.comm)]"
+    }
+
+    /// The command line: arguments joined by spaces, each quoted as CommandLineToArgvW
+    /// expects when it holds a space, a tab or a quote.
+    public func commandLine() -> String {
+        (hasExited ? [] : reader.arguments(record.identity.pid)).map(Self.quoteArgument).joined(separator: " ")
+    }
+
+    /// Only init (pid 1 of its namespace) is critical: the kernel panics if it exits.
+    public func breakOnTermination() -> Bool { facts.status.nsPids.last == 1 }
+
+    /// PS_PROTECTION: 0, Linux has no protected-process signer levels.
+    public func protection() -> UInt8 { 0 }
+
+    /// 1 (WSL) for a process in another PID namespace, consistent with IsSubsystemProcess.
+    public func subsystem() -> UInt32 { facts.status.nsPids.count > 1 ? 1 : 0 }
+
+    static func quoteArgument(_ arg: String) -> String {
+        guard arg.isEmpty || arg.contains(where: { $0 == " " || $0 == "\t" || $0 == "\"" }) else { return arg }
+        var out = "\""
+        var backslashes = 0
+        for c in arg {
+            if c == "\\" { backslashes += 1; continue }
+            if c == "\"" { out += String(repeating: "\\", count: backslashes * 2 + 1) + "\"" }
+            else { out += String(repeating: "\\", count: backslashes) + String(c) }
+            backslashes = 0
+        }
+        return out + String(repeating: "\\", count: backslashes * 2) + "\""
+    }
+}
+
+/// Conversions between Linux clocks and NT FILETIMEs.
+enum BootClock {
+    /// The wall-clock time of boot in nanoseconds since 1970 (CLOCK_REALTIME − CLOCK_BOOTTIME).
+    static func bootEpochNanoseconds() -> Int64 {
+        var real = timespec(), boot = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        return (Int64(real.tv_sec) - Int64(boot.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(boot.tv_nsec)
+    }
+
+    static func fileTime(ofTicksAfterBoot ticks: UInt64) -> Int64 {
+        KernelUserTimes.unixEpochAsFileTime + bootEpochNanoseconds() / 100 + hundredNanoseconds(ofTicks: ticks)
+    }
+
+    static func hundredNanoseconds(ofTicks ticks: UInt64) -> Int64 {
+        Int64(ticks) * 10_000_000 / Int64(ProcFS.clockTicksPerSecond)
+    }
+
+    static func nowFileTime() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return KernelUserTimes.unixEpochAsFileTime + Int64(now.tv_sec) * 10_000_000 + Int64(now.tv_nsec) / 100
+    }
+}

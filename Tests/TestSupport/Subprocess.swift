@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Test helpers: start real processes (posix_spawn, no Foundation), read their output, and
+// build the C fixture programs the tests put into each process state.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The output of a finished command.
+public struct CommandResult: Sendable {
+    /// The exit code (128 + signal when killed).
+    public var status: Int32
+    /// Everything written to stdout.
+    public var stdout: String
+    /// Everything written to stderr.
+    public var stderr: String
+}
+
+/// A child process started by a test, with a pipe from its stdout.
+public final class Child {
+    /// Its process id.
+    public let pid: Int32
+    private let stdoutFD: Int32
+    private var reaped = false
+    /// The wait status once reaped.
+    public private(set) var waitStatus: Int32 = 0
+
+    init(pid: Int32, stdoutFD: Int32) {
+        self.pid = pid
+        self.stdoutFD = stdoutFD
+    }
+
+    /// Reads one line from the child's stdout (blocking), without the newline.
+    public func readLine() -> String? {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(stdoutFD, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+    }
+
+    /// Sends a signal.
+    public func signal(_ sig: Int32) { kill(pid, sig) }
+
+    /// Waits for the child (reaps it) and returns the raw wait status.
+    @discardableResult
+    public func wait() -> Int32 {
+        guard !reaped else { return waitStatus }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        reaped = true
+        waitStatus = status
+        return status
+    }
+
+    /// Waits until the child has exited without reaping it (it stays a zombie).
+    public func waitUntilZombie() {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+    }
+
+    deinit {
+        if !reaped {
+            kill(pid, SIGKILL)
+            wait()
+        }
+        close(stdoutFD)
+    }
+}
+
+/// Starts a program with its stdout on a pipe the test reads.
+/// - Parameters:
+///   - argv: The program (a path or a name looked up in PATH) and its arguments.
+///   - setsid: Whether to start it in a new session (POSIX_SPAWN_SETSID).
+public func spawnChild(_ argv: [String], setsid: Bool = false) throws -> Child {
+    var fds: [Int32] = [0, 0]
+    guard cloexecPipe(&fds) else { throw SpawnError(message: "pipe2: errno \(errno)") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    if setsid { posix_spawnattr_setflags(&attr, 0x80 /* POSIX_SPAWN_SETSID, glibc 2.26+ */) }
+    var pid: pid_t = 0
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
+    close(fds[1])
+    guard rc == 0 else {
+        close(fds[0])
+        throw SpawnError(message: "cannot start \(argv[0]): errno \(rc)")
+    }
+    return Child(pid: pid, stdoutFD: fds[0])
+}
+
+/// Runs a command to completion and captures its output.
+/// - Parameter argv: The program and its arguments.
+public func runCommand(_ argv: [String]) throws -> CommandResult {
+    var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
+    guard cloexecPipe(&out), cloexecPipe(&err) else { throw SpawnError(message: "pipe2") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    var pid: pid_t = 0
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+    close(out[1]); close(err[1])
+    defer { close(out[0]); close(err[0]) }
+    guard rc == 0 else { throw SpawnError(message: "cannot start \(argv[0]): errno \(rc)") }
+    // Drain both pipes (stderr after stdout; outputs here are small).
+    let stdout = drain(out[0]), stderr = drain(err[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return CommandResult(status: code, stdout: stdout, stderr: stderr)
+}
+
+/// pipe2(O_CLOEXEC) (not exported by the Glibc module without _GNU_SOURCE).
+private func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+    guard pipe(&fds) == 0 else { return false }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return true
+}
+
+private func drain(_ fd: Int32) -> String {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// A helper failed to start something.
+public struct SpawnError: Error, CustomStringConvertible {
+    /// What failed.
+    public var message: String
+    /// The message.
+    public var description: String { message }
+}
+
+/// Whether the tests run as root (CI does; some process states need it).
+public var runningAsRoot: Bool { geteuid() == 0 }
+
+/// The repository root, from this file's path (Tests/TestSupport/Subprocess.swift).
+public let repositoryRoot: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+/// Builds the C fixture program (Tests/Fixtures/testproc.c) once per run and returns its path.
+/// - Parameter bits: 64 for the native build, 32 for an i386 ELF (needs gcc-multilib).
+public func fixtureProgram(bits: Int = 64) throws -> String {
+    let output = "/tmp/ium-testproc-\(getuid())-\(bits)"
+    let source = repositoryRoot + "/Tests/Fixtures/testproc.c"
+    let result = try runCommand(["cc", bits == 32 ? "-m32" : "-m64", "-O1", "-Wall", "-o", output + ".new", source, "-lpthread"])
+    guard result.status == 0 else {
+        throw SpawnError(message: "cannot build the \(bits)-bit fixture (install gcc-multilib for -m32): \(result.stderr)")
+    }
+    guard rename(output + ".new", output) == 0 else { throw SpawnError(message: "rename: errno \(errno)") }
+    return output
+}
+
+/// Starts the fixture in a mode and waits until it reports `ready` (or another first line).
+/// - Parameters:
+///   - args: The fixture's mode and arguments.
+///   - bits: 64 or 32.
+///   - setsid: Whether to start it in a new session.
+/// - Returns: The child and the first line it printed.
+public func startFixture(_ args: [String], bits: Int = 64, setsid: Bool = false) throws -> (Child, String) {
+    let child = try spawnChild([try fixtureProgram(bits: bits)] + args, setsid: setsid)
+    guard let line = child.readLine() else { throw SpawnError(message: "fixture \(args) exited before it was ready") }
+    return (child, line)
+}
