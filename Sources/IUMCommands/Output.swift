@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 
 /// A JSON value rendered with sorted keys, so `--json` output is stable.
 public enum JSONValue: Hashable, Sendable {
@@ -78,4 +79,11 @@ enum Output {
         let s = String(value, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, digits - s.count)) + s
     }
+}
+
+/// Prints `ium: <message>` as the one line on stderr and returns the usage exit code (64,
+/// argument-parser's `EX_USAGE`), for bad input found after parsing.
+func usageError(_ message: String) -> ExitCode {
+    Output.err("ium: " + message)
+    return .validationFailure
 }

@@ -25,7 +25,7 @@ extension IUM {
         @Option(name: .customLong("class"), help: "Information class: a number or a name such as Times or ProcessImageFileName.")
         var infoClass: String = "0"
 
-        @Option(help: "The buffer length passed to the call (bytes).")
+        @Option(parsing: .unconditional, help: "The buffer length passed to the call (bytes).")
         var length: String?
 
         @Flag(help: "Print the result as JSON.")
@@ -37,13 +37,13 @@ extension IUM {
         /// Checks the arguments.
         public func validate() throws {
             guard let number = Int32(pid), number > 0 else {
-                throw ValidationError("'\(pid)' is not a process id: give a positive number such as 1.")
+                throw usageError("'\(pid)' is not a process id: give a positive number such as 1.")
             }
             guard ProcessInfoClass(name: infoClass) != nil else {
-                throw ValidationError("unknown information class '\(infoClass)': use a number or a name such as ProcessBasicInformation.")
+                throw usageError("unknown information class '\(infoClass)': use a number or a name such as ProcessBasicInformation.")
             }
             if let length, UInt32(length) == nil {
-                throw ValidationError("--length must be a byte count from 0 to \(UInt32.max), not '\(length)'.")
+                throw usageError("--length must be a byte count from 0 to \(UInt32.max), not '\(length)'.")
             }
         }
 
@@ -55,7 +55,7 @@ extension IUM {
             switch session.openProcess(clientId: ClientID(process: UInt64(pid)), hasObjectName: false, desiredAccess: .maximumAllowed) {
             case .success(let h): handle = h
             case .failure(.invalidCID):
-                throw ValidationError("no process with id \(pid) (NtOpenProcess: \(NTStatus.invalidCID)).")
+                throw usageError("no process with id \(pid) (NtOpenProcess: \(NTStatus.invalidCID)).")
             case .failure(let status):
                 Output.err("ium: NtOpenProcess(\(pid)) failed: \(status)")
                 throw ExitCode.failure

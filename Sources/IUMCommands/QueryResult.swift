@@ -13,11 +13,14 @@ struct QueryResult {
     /// ReturnLength, copying the output into the buffer as the C client does.
     static func run(session: NTProcessSession, handle: Handle, infoClass: ProcessInfoClass, length: UInt32) -> QueryResult {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(Int(length), 1), alignment: 16)
-        defer { buffer.deallocate() }
-        let address = UInt64(UInt(bitPattern: buffer))
+        let returned = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        defer { buffer.deallocate(); returned.deallocate() }
         let outcome = session.queryInformationProcess(
             handle: handle, infoClass: infoClass.rawValue, length: length,
-            buffer: .writable(address: address), returnLength: .writable(address: 0x1000))
+            buffer: .writable(address: UInt64(UInt(bitPattern: buffer))),
+            returnLength: .writable(address: UInt64(UInt(bitPattern: returned))))
+        buffer.copyMemory(from: outcome.output, byteCount: outcome.output.count)
+        if let value = outcome.returnLength { returned.pointee = value }
         return QueryResult(infoClass: infoClass, length: length, outcome: outcome)
     }
 

@@ -14,6 +14,8 @@
  *   testproc pidns                 forks a child in a new PID namespace, prints "pid <child>"
  *   testproc settid PID            clone3 with set_tid = PID (reuse a pid), prints "pid <child>"
  *   testproc thread                starts a thread, prints "tid <tid>"
+ *   testproc orphan                forks a sleeping child, prints "pid <child>", and exits on
+ *                                  SIGTERM leaving the child to be reparented
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -94,6 +96,13 @@ int main(int argc, char **argv) {
         ready(line);
         waitpid((pid_t)child, NULL, 0);
         return 0;
+    } else if (!strcmp(mode, "orphan")) {
+        pid_t child = fork();
+        if (child == 0) wait_forever();
+        char line[64];
+        snprintf(line, sizeof line, "pid %d", child);
+        ready(line);
+        wait_forever();
     } else if (!strcmp(mode, "thread")) {
         pthread_t t;
         pthread_create(&t, NULL, thread_main, NULL);

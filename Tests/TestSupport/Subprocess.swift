@@ -6,6 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The output of a finished command.
 public struct CommandResult: Sendable {
@@ -85,9 +86,8 @@ public func spawnChild(_ argv: [String], setsid: Bool = false) throws -> Child {
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
     var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
+    initSpawnAttributes(&attr, setsid: setsid)
     defer { posix_spawnattr_destroy(&attr) }
-    if setsid { posix_spawnattr_setflags(&attr, 0x80 /* POSIX_SPAWN_SETSID, glibc 2.26+ */) }
     var pid: pid_t = 0
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
@@ -111,10 +111,13 @@ public func runCommand(_ argv: [String]) throws -> CommandResult {
     posix_spawn_file_actions_adddup2(&actions, out[1], 1)
     posix_spawn_file_actions_adddup2(&actions, err[1], 2)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    var attr = posix_spawnattr_t()
+    initSpawnAttributes(&attr, setsid: false)
+    defer { posix_spawnattr_destroy(&attr) }
     var pid: pid_t = 0
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
-    let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+    let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
     close(out[1]); close(err[1])
     defer { close(out[0]); close(err[0]) }
     guard rc == 0 else { throw SpawnError(message: "cannot start \(argv[0]): errno \(rc)") }
@@ -124,6 +127,19 @@ public func runCommand(_ argv: [String]) throws -> CommandResult {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     return CommandResult(status: code, stdout: stdout, stderr: stderr)
+}
+
+/// Children start with no blocked signals and default dispositions: the test runner's worker
+/// threads block signals, and a child would otherwise inherit that mask (and ignore SIGTERM).
+private func initSpawnAttributes(_ attr: inout posix_spawnattr_t, setsid: Bool) {
+    posix_spawnattr_init(&attr)
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    // POSIX_SPAWN_SETSIGDEF 0x04 | POSIX_SPAWN_SETSIGMASK 0x08 | POSIX_SPAWN_SETSID 0x80 (glibc)
+    posix_spawnattr_setflags(&attr, Int16(0x04 | 0x08 | (setsid ? 0x80 : 0)))
 }
 
 /// pipe2(O_CLOEXEC) (not exported by the Glibc module without _GNU_SOURCE).
@@ -163,10 +179,22 @@ public let repositoryRoot: String = {
     return parts.joined(separator: "/")
 }()
 
-/// Builds the C fixture program (Tests/Fixtures/testproc.c) once per run and returns its path.
+private let builtFixtures = Mutex<[Int: String]>([:])
+
+/// Builds the C fixture program (Tests/Fixtures/testproc.c) once per test process and returns
+/// its path (rebuilding it under running children would make their /proc/PID/exe "(deleted)").
 /// - Parameter bits: 64 for the native build, 32 for an i386 ELF (needs gcc-multilib).
 public func fixtureProgram(bits: Int = 64) throws -> String {
-    let output = "/tmp/ium-testproc-\(getuid())-\(bits)"
+    try builtFixtures.withLock { built in
+        if let path = built[bits] { return path }
+        let path = try buildFixture(bits: bits)
+        built[bits] = path
+        return path
+    }
+}
+
+private func buildFixture(bits: Int) throws -> String {
+    let output = "/tmp/ium-testproc-\(getpid())-\(bits)"
     let source = repositoryRoot + "/Tests/Fixtures/testproc.c"
     let result = try runCommand(["cc", bits == 32 ? "-m32" : "-m64", "-O1", "-Wall", "-o", output + ".new", source, "-lpthread"])
     guard result.status == 0 else {
