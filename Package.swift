@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // ium — Isolated User Mode for Linux. Module flow (each imports only what is above it):
-//   NTModel → ProcessTable → IUMCommands → ium
+//   NTModel → ProcessTable → KernelGuard → IUMCommands → ium
 // C modules live under CModules/ and are declared with `path:`.
 
 import PackageDescription
@@ -36,6 +36,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libbpf (Debian: libbpf-dev), and the structs shared with the BPF programs.
+        .systemLibrary(
+            name: "CLibbpf", path: "CModules/CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
+        .systemLibrary(name: "GuardABI", path: "CModules/GuardABI/include"),
+
+        // Loads, attaches and pins the BPF guard; tags processes; streams kernel events.
+        .target(
+            name: "KernelGuard",
+            dependencies: ["NTModel", "ProcessTable", "CLibbpf", "GuardABI", "CLinuxShims"],
+            swiftSettings: swiftSettings
+        ),
+
         // The C ABI: ntddk.h (WDK-compatible types) and the C client library.
         .target(name: "libium", path: "CModules/libium"),
 
@@ -43,7 +55,7 @@ let package = Package(
         .target(
             name: "IUMCommands",
             dependencies: [
-                "NTModel", "ProcessTable",
+                "NTModel", "ProcessTable", "KernelGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -61,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "ProcessTableTests",
             dependencies: ["ProcessTable", "NTModel", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelGuardTests",
+            dependencies: ["KernelGuard", "ProcessTable", "NTModel", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CABITests", dependencies: ["libium", "NTModel", "TestSupport"], swiftSettings: swiftSettings),

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 int ium_pidfd_open(pid_t pid, unsigned int flags) {
@@ -57,4 +58,9 @@ int ium_pidfd_exited(int pidfd) {
     int n = poll(&p, 1, 0);
     if (n < 0) return -1;
     return n > 0 && (p.revents & (POLLIN | POLLHUP)) ? 1 : 0;
+}
+
+unsigned long ium_fs_magic(const char *path) {
+    struct statfs s;
+    return statfs(path, &s) == 0 ? (unsigned long)s.f_type : 0;
 }

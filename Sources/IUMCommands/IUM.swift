@@ -13,7 +13,7 @@ public struct IUM: ParsableCommand {
             (bad arguments, no such process).
             """,
         version: "0.1.0",
-        subcommands: [Query.self]
+        subcommands: [Query.self, Guard.self]
     )
 
     /// Creates the command (argument-parser).

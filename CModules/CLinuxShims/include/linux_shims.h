@@ -30,4 +30,7 @@ int ium_pidfd_exit_status(int pidfd, int *status);
 /* Whether a pidfd's process has exited (poll says readable): 1, 0, or -1 with errno. */
 int ium_pidfd_exited(int pidfd);
 
+/* statfs(2) f_type of a path (the file system's magic), 0 on failure. */
+unsigned long ium_fs_magic(const char *path);
+
 #endif
