@@ -456,14 +456,17 @@ static __always_inline struct file *current_file(long fd)
     return file;
 }
 
-// sys_enter_pidfd_getfd — the pidfd's process is read from the file's struct pid.
+// sys_enter_pidfd_getfd — the pidfd's process is read from the file's struct pid: the
+// inode's i_private on pidfs (6.9+), the file's private_data on an anon-inode pidfd before.
 SEC("tp/syscalls/sys_enter_pidfd_getfd")
 int ium_enter_pidfd_getfd(struct ium_sys_enter *ctx)
 {
     struct file *file = current_file((long)ctx->args[0]);
     if (!file)
         return 0;
-    struct pid *pid = BPF_CORE_READ(file, private_data);
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+    struct pid *pid = BPF_CORE_READ(inode, i_sb, s_magic) == PID_FS_MAGIC
+        ? BPF_CORE_READ(inode, i_private) : BPF_CORE_READ(file, private_data);
     if (!pid || !ium_ksym_exists(bpf_task_from_pid))
         return 0;
     struct task_struct *target = bpf_task_from_pid(BPF_CORE_READ(pid, numbers[0].nr));

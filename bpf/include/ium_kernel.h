@@ -37,7 +37,7 @@ struct qstr {
 };
 
 struct super_block { unsigned long s_magic; };
-struct inode { struct super_block *i_sb; };
+struct inode { struct super_block *i_sb; void *i_private; };
 struct dentry { struct qstr d_name; };
 struct path { void *mnt; struct dentry *dentry; };
 struct file {
@@ -102,6 +102,7 @@ struct ium_sys_exit { u64 common; long nr; long ret; };
 #define SIGCONT 18
 #define EPERM 1
 #define PROC_SUPER_MAGIC 0x9fa0
+#define PID_FS_MAGIC 0x50494446
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define PF_KTHREAD 0x00200000
 #define BPF_LOCAL_STORAGE_GET_F_CREATE 1
