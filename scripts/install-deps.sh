@@ -5,13 +5,18 @@
 # touched, and apt-get runs only when something is missing. Needs root (or sudo).
 #
 #   scripts/install-deps.sh            build and test dependencies
+#   scripts/install-deps.sh vm         also what the VM tests boot (qemu, Debian's cloud kernels)
 set -euo pipefail
 
 packages=(
     build-essential g++ gcc-multilib   # C fixtures, the 32-bit (IsWow64Process) test program
-    pkg-config                         # finds libbpf for SwiftPM
-    strace util-linux procps           # real tracers in the tests; taskset, setpriv
+    pkg-config libbpf-dev libelf-dev zlib1g-dev  # the guard's loader (SwiftPM finds libbpf with pkg-config)
+    linux-libc-dev liburing-dev        # uapi headers for the BPF programs; the io_uring attacker
+    strace gdb python3 util-linux procps  # real attackers and tools in the tests
 )
+if [ "${1:-}" = vm ]; then
+    packages+=(qemu-system-x86 busybox-static cpio linux-image-cloud-amd64 linux-image-6.12-cloud-amd64)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -100,6 +100,18 @@ allow() {
     if [ $rc -eq 0 ]; then ok "$name" "$BACKEND" "allowed (exit 0)"; else bad "$name" "$BACKEND" "exit $rc" "want allowed: $(tr '\n' ' ' < "$W/attack.out")"; fi
 }
 
+# gdb_read PID ADDR: gdb attaches and prints the secret. gdb exits 0 even when the attach
+# fails, so judge it by what it printed: 0 read the secret, 1 EPERM, 137 killed, 2 other.
+gdb_read() {
+    gdb -nx -batch -p "$1" -ex "x/s $2" > "$W/gdb.out" 2>&1
+    rc=$?
+    cat "$W/gdb.out"
+    [ $rc -eq 137 ] && return 137
+    grep -q 'IUM-SECRET' "$W/gdb.out" && return 0
+    grep -q 'Operation not permitted' "$W/gdb.out" && return 1
+    return 2
+}
+
 # gap NAME COMMAND…: lsm must deny; kill records today's behaviour (allowed).
 gap() {
     name=$1 target=$2
@@ -135,7 +147,7 @@ gap "sigqueue with a payload (APC)" "$VPID" "$ATTACK" sigqueue "$VPID"
 if [ "$BACKEND" = lsm ]; then
     [ "$(ask apc)" = no-apc ] && ok "the payload signal never arrived" "$BACKEND" "no-apc" || bad "the payload signal never arrived" "$BACKEND" "apc-received" ""
 fi
-deny "gdb -p" "$VPID" gdb -nx -batch -p "$VPID" -ex "x/s $VADDR"
+deny "gdb -p" "$VPID" gdb_read "$VPID" "$VADDR"
 deny "strace -p" "$VPID" timeout 5 strace -qq -o /dev/null -p "$VPID"
 if command -v python3 > /dev/null 2>&1; then
     deny "python ctypes process_vm_writev" "$VPID" python3 -c "
@@ -203,7 +215,7 @@ wait "$tracer" 2>/dev/null
 
 # Untagged processes are unaffected.
 start_victim
-allow "gdb -p on an untagged process" gdb -nx -batch -p "$VPID" -ex "x/s $VADDR"
+allow "gdb -p on an untagged process reads the secret" gdb_read "$VPID" "$VADDR"
 allow "process_vm_writev on an untagged process" "$ATTACK" vmwrite "$VPID" "$VADDR"
 
 # PID reuse: a new process with a tagged process's pid is not secure.
