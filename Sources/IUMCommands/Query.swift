@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ArgumentParser
+import KernelGuard
 import NTModel
 import ProcessTable
 
@@ -50,7 +51,7 @@ extension IUM {
         /// Runs the query.
         public func run() throws {
             let pid = Int32(pid)!, cls = ProcessInfoClass(name: infoClass)!
-            let session = NTProcessSession()
+            let session = NTProcessSession(reader: ProcReader(kernel: Self.kernelFacts()))
             let handle: Handle
             switch session.openProcess(clientId: ClientID(process: UInt64(pid)), hasObjectName: false, desiredAccess: .maximumAllowed) {
             case .success(let h): handle = h
@@ -70,6 +71,17 @@ extension IUM {
                 result.text.forEach(Output.out)
             }
             if !result.outcome.status.isSuccess { throw ExitCode.failure }
+        }
+
+        /// The tag store of the loaded guard, or none (IsSecureProcess then reads 0, said on stderr
+        /// when a guard is loaded but this user cannot read it).
+        static func kernelFacts() -> any KernelFactsProvider {
+            do {
+                if let loaded = try KernelGuard.adopt() { return GuardKernelFacts(loaded) }
+            } catch {
+                Output.err("ium: warning: cannot read the guard's tag store (\(error.message)); IsSecureProcess shows 0: run as root")
+            }
+            return NoKernelFacts()
         }
 
         static func defaultLength(_ cls: ProcessInfoClass) -> UInt32 {

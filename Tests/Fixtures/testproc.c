@@ -14,6 +14,7 @@
  *   testproc pidns                 forks a child in a new PID namespace, prints "pid <child>"
  *   testproc settid PID            clone3 with set_tid = PID (reuse a pid), prints "pid <child>"
  *   testproc thread                starts a thread, prints "tid <tid>"
+ *   testproc forker                on each SIGUSR1 forks a sleeping child and prints "pid <child>"
  *   testproc orphan                forks a sleeping child, prints "pid <child>", and exits on
  *                                  SIGTERM leaving the child to be reparented
  */
@@ -38,6 +39,9 @@ static void ready(const char *line) {
 static void wait_forever(void) {
     for (;;) pause();
 }
+
+static volatile sig_atomic_t fork_requests;
+static void on_usr1(int sig) { (void)sig; fork_requests++; }
 
 static void *thread_main(void *arg) {
     (void)arg;
@@ -96,6 +100,20 @@ int main(int argc, char **argv) {
         ready(line);
         waitpid((pid_t)child, NULL, 0);
         return 0;
+    } else if (!strcmp(mode, "forker")) {
+        signal(SIGUSR1, on_usr1);
+        ready("ready");
+        for (;;) {
+            pause();
+            while (fork_requests > 0) {
+                fork_requests--;
+                pid_t child = fork();
+                if (child == 0) wait_forever();
+                char line[64];
+                snprintf(line, sizeof line, "pid %d", child);
+                ready(line);
+            }
+        }
     } else if (!strcmp(mode, "orphan")) {
         pid_t child = fork();
         if (child == 0) wait_forever();
