@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // ium — Isolated User Mode for Linux. Module flow (each imports only what is above it):
-//   NTModel → ProcessTable → KernelGuard → IUMCommands → ium
+//   NTModel → ProcessTable → KernelGuard → IUMProtocol → IUMDaemon (iumd)
+//                                                     → IUMClient → IUMCommands (ium)
 // C modules live under CModules/ and are declared with `path:`.
 
 import PackageDescription
@@ -17,10 +18,14 @@ let package = Package(
     name: "ium",
     products: [
         .executable(name: "ium", targets: ["ium"]),
+        .executable(name: "iumd", targets: ["iumd"]),
         .library(name: "NTModel", targets: ["NTModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure NT semantics: types, layouts, the query procedure, handle tables. No I/O.
@@ -48,6 +53,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The client <-> daemon wire format.
+        .target(name: "IUMProtocol", dependencies: ["NTModel"], swiftSettings: swiftSettings),
+
+        // iumd: the request server, the event-fed process table, the audit store.
+        .target(
+            name: "IUMDaemon",
+            dependencies: [
+                "NTModel", "ProcessTable", "KernelGuard", "IUMProtocol", "CLinuxShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "iumd", dependencies: ["IUMDaemon"], swiftSettings: swiftSettings),
+
+        // The Swift client of iumd.
+        .target(name: "IUMClient", dependencies: ["IUMProtocol", "NTModel", "CLinuxShims"], swiftSettings: swiftSettings),
+
         // The C ABI: ntddk.h (WDK-compatible types) and the C client library.
         .target(name: "libium", path: "CModules/libium"),
 
@@ -55,7 +79,7 @@ let package = Package(
         .target(
             name: "IUMCommands",
             dependencies: [
-                "NTModel", "ProcessTable", "KernelGuard",
+                "NTModel", "ProcessTable", "KernelGuard", "IUMClient", "IUMProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -78,6 +102,12 @@ let package = Package(
         .testTarget(
             name: "KernelGuardTests",
             dependencies: ["KernelGuard", "ProcessTable", "NTModel", "TestSupport", "GuardABI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "IUMProtocolTests", dependencies: ["IUMProtocol", "NTModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IUMDaemonTests",
+            dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CABITests", dependencies: ["libium", "NTModel", "TestSupport"], swiftSettings: swiftSettings),

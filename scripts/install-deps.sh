@@ -12,6 +12,7 @@ packages=(
     build-essential g++ gcc-multilib   # C fixtures, the 32-bit (IsWow64Process) test program
     pkg-config libbpf-dev libelf-dev zlib1g-dev  # the guard's loader (SwiftPM finds libbpf with pkg-config)
     linux-libc-dev liburing-dev        # uapi headers for the BPF programs; the io_uring attacker
+    libsqlite3-dev                     # the audit store (GRDB)
     strace gdb python3 util-linux procps  # real attackers and tools in the tests
 )
 if [ "${1:-}" = vm ]; then

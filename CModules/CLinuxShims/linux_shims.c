@@ -10,6 +10,12 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 int ium_pidfd_open(pid_t pid, unsigned int flags) {
@@ -63,4 +69,107 @@ int ium_pidfd_exited(int pidfd) {
 unsigned long ium_fs_magic(const char *path) {
     struct statfs s;
     return statfs(path, &s) == 0 ? (unsigned long)s.f_type : 0;
+}
+
+int ium_peer_cred(int fd, int *pid, unsigned int *uid, unsigned int *gid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *pid = cred.pid;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    return 0;
+}
+
+static int unix_address(const char *path, struct sockaddr_un *addr) {
+    memset(addr, 0, sizeof *addr);
+    addr->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof addr->sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(addr->sun_path, path);
+    return 0;
+}
+
+int ium_seqpacket_listen(const char *path, int backlog) {
+    struct sockaddr_un addr;
+    if (unix_address(path, &addr) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || chmod(path, 0666) != 0 || listen(fd, backlog) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int ium_seqpacket_connect(const char *path) {
+    struct sockaddr_un addr;
+    if (unix_address(path, &addr) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int ium_thread_start(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+int ium_accept(int fd) {
+    return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+int ium_disable_core_dumps(pid_t pid) {
+    struct rlimit zero = {0, 0};
+    return prlimit(pid, RLIMIT_CORE, &zero, NULL);
+}
+
+pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
+                       char *const argv[], char *const envp[]) {
+    pid_t child = fork();
+    if (child != 0) return child;
+    /* The child: only async-signal-safe calls until exec. */
+    int fd = ium_seqpacket_connect(socket_path);
+    if (fd < 0) {
+        static const char msg[] = "ium run: cannot reach iumd to tag the program before it starts\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(126);
+    }
+    unsigned char reply[1024];
+    ssize_t n = -1;
+    if (send(fd, frame, frame_len, MSG_NOSIGNAL) == (ssize_t)frame_len) n = recv(fd, reply, sizeof reply, 0);
+    close(fd);
+    uint32_t status = 0xFFFFFFFFu;
+    if (n >= 16) memcpy(&status, reply + 12, 4);
+    if (status != 0) {
+        static const char msg[] = "ium run: iumd refused to tag the program: ";
+        (void)!write(2, msg, sizeof msg - 1);
+        if (n >= 26) { /* message: u16 length at offset 24, text after */
+            uint16_t len;
+            memcpy(&len, reply + 24, 2);
+            if (26 + (ssize_t)len <= n) (void)!write(2, reply + 26, len);
+        }
+        (void)!write(2, "\n", 1);
+        _exit(126);
+    }
+    struct rlimit zero = {0, 0};
+    setrlimit(RLIMIT_CORE, &zero);
+    execvpe(argv[0], argv, envp);
+    _exit(127);
 }

@@ -9,11 +9,11 @@ public struct IUM: ParsableCommand {
         commandName: "ium",
         abstract: "Isolated User Mode for Linux: secure processes and the NT process query API.",
         discussion: """
-            Exit codes: 0 success; 1 the NT call returned a failure status; 64 usage error \
-            (bad arguments, no such process).
+            Exit codes: 0 success; 1 the NT call returned a failure status (or the request \
+            failed); 64 usage error (bad arguments, no such process); 69 iumd is not running.
             """,
         version: "0.1.0",
-        subcommands: [Query.self, Guard.self]
+        subcommands: [Status.self, Tag.self, Run.self, Query.self, PS.self, Events.self, Guard.self]
     )
 
     /// Creates the command (argument-parser).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ArgumentParser
+import IUMClient
 import KernelGuard
 import NTModel
 import ProcessTable
@@ -12,7 +13,8 @@ extension IUM {
         public static let configuration = CommandConfiguration(
             abstract: "Query a process with NtQueryInformationProcess and decode the result.",
             discussion: """
-                Opens PID with NtOpenProcess (MAXIMUM_ALLOWED) and queries it. Without \
+                Asks iumd (or, with --local, the NT model in this process over /proc) to open PID \
+                with NtOpenProcess (MAXIMUM_ALLOWED) and query it. Without \
                 --length, class 0 uses the 64-byte PROCESS_EXTENDED_BASIC_INFORMATION; \
                 --length 48 asks for PROCESS_BASIC_INFORMATION, and any other length shows \
                 the status NT returns for it. Exits 1 when the status is a failure.
@@ -31,6 +33,9 @@ extension IUM {
 
         @Flag(help: "Print the result as JSON.")
         var json = false
+
+        @Flag(help: "Run the NT model in this process over /proc instead of asking iumd.")
+        var local = false
 
         /// Creates the command (argument-parser).
         public init() {}
@@ -51,26 +56,49 @@ extension IUM {
         /// Runs the query.
         public func run() throws {
             let pid = Int32(pid)!, cls = ProcessInfoClass(name: infoClass)!
-            let session = NTProcessSession(reader: ProcReader(kernel: Self.kernelFacts()))
-            let handle: Handle
-            switch session.openProcess(clientId: ClientID(process: UInt64(pid)), hasObjectName: false, desiredAccess: .maximumAllowed) {
-            case .success(let h): handle = h
-            case .failure(.invalidCID):
-                throw usageError("no process with id \(pid) (NtOpenProcess: \(NTStatus.invalidCID)).")
-            case .failure(let status):
-                Output.err("ium: NtOpenProcess(\(pid)) failed: \(status)")
-                throw ExitCode.failure
-            }
-            defer { session.close(handle) }
-
             let length = self.length.flatMap { UInt32($0) } ?? Self.defaultLength(cls)
-            let result = QueryResult.run(session: session, handle: handle, infoClass: cls, length: length)
+            let result = local ? try queryLocally(pid: pid, cls: cls, length: length) : try queryDaemon(pid: pid, cls: cls, length: length)
             if json {
                 Output.out(result.json.rendered)
             } else {
                 result.text.forEach(Output.out)
             }
             if !result.outcome.status.isSuccess { throw ExitCode.failure }
+        }
+
+        private func opened(_ result: Result<Handle, NTStatus>, pid: Int32) throws -> Handle {
+            switch result {
+            case .success(let h): return h
+            case .failure(.invalidCID): throw usageError("no process with id \(pid) (NtOpenProcess: \(NTStatus.invalidCID)).")
+            case .failure(let status):
+                Output.err("ium: NtOpenProcess(\(pid)) failed: \(status)")
+                throw ExitCode.failure
+            }
+        }
+
+        private func queryDaemon(pid: Int32, cls: ProcessInfoClass, length: UInt32) throws -> QueryResult {
+            let client = try connectDaemon()
+            let handle = try opened(try daemonCall { () throws(ClientError) in
+                try client.openProcess(pid: UInt64(pid), access: .maximumAllowed)
+            }, pid: pid)
+            defer { _ = try? client.close(handle: handle) }
+            return try QueryResult.run(infoClass: cls, length: length) { buffer, returned in
+                try daemonCall { () throws(ClientError) in
+                    try client.queryInformationProcess(handle: handle, infoClass: cls.rawValue, length: length,
+                                                       bufferAddress: buffer, returnLengthAddress: returned)
+                }
+            }
+        }
+
+        private func queryLocally(pid: Int32, cls: ProcessInfoClass, length: UInt32) throws -> QueryResult {
+            let session = NTProcessSession(reader: ProcReader(kernel: Self.kernelFacts()))
+            let handle = try opened(session.openProcess(clientId: ClientID(process: UInt64(pid)), hasObjectName: false,
+                                                        desiredAccess: .maximumAllowed), pid: pid)
+            defer { session.close(handle) }
+            return QueryResult.run(infoClass: cls, length: length) { buffer, returned in
+                session.queryInformationProcess(handle: handle, infoClass: cls.rawValue, length: length,
+                                                buffer: .writable(address: buffer), returnLength: .writable(address: returned))
+            }
         }
 
         /// The tag store of the loaded guard, or none (IsSecureProcess then reads 0, said on stderr

@@ -9,17 +9,15 @@ struct QueryResult {
     var length: UInt32
     var outcome: QueryOutcome
 
-    /// Calls the session with a real, 16-byte aligned buffer of `length` bytes and a
-    /// ReturnLength, copying the output into the buffer as the C client does.
-    static func run(session: NTProcessSession, handle: Handle, infoClass: ProcessInfoClass, length: UInt32) -> QueryResult {
+    /// Makes the call with a real, 16-byte aligned buffer of `length` bytes and a ReturnLength,
+    /// copying the output into the buffer as the C client does.
+    /// - Parameter call: Performs the query given the buffer's and ReturnLength's addresses.
+    static func run(infoClass: ProcessInfoClass, length: UInt32, call: (UInt64, UInt64) throws -> QueryOutcome) rethrows -> QueryResult {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(Int(length), 1), alignment: 16)
         let returned = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         defer { buffer.deallocate(); returned.deallocate() }
-        let outcome = session.queryInformationProcess(
-            handle: handle, infoClass: infoClass.rawValue, length: length,
-            buffer: .writable(address: UInt64(UInt(bitPattern: buffer))),
-            returnLength: .writable(address: UInt64(UInt(bitPattern: returned))))
-        buffer.copyMemory(from: outcome.output, byteCount: outcome.output.count)
+        let outcome = try call(UInt64(UInt(bitPattern: buffer)), UInt64(UInt(bitPattern: returned)))
+        buffer.copyMemory(from: outcome.output, byteCount: min(outcome.output.count, max(Int(length), 1)))
         if let value = outcome.returnLength { returned.pointee = value }
         return QueryResult(infoClass: infoClass, length: length, outcome: outcome)
     }

@@ -115,7 +115,9 @@ public final class KernelGuard: @unchecked Sendable {
         }
         let config = try readConfig(fd: fds["ium_config"]!)
         let backend = Backend(abiValue: config.backend) ?? .kill
-        return KernelGuard(backend: backend, reason: "adopted the guard pinned at \(pinRoot)", fds: fds)
+        let reason = backend == .lsm ? "BPF LSM active; adopted the guard pinned at \(pinRoot)"
+            : BackendProbe.run().reason + "; adopted the kill guard pinned at \(pinRoot)"
+        return KernelGuard(backend: backend, reason: reason, fds: fds)
     }
 
     /// Loads, attaches and pins the guard, or adopts the one already pinned.
@@ -302,6 +304,8 @@ public final class KernelGuard: @unchecked Sendable {
         guard bpf_map_update_elem(tagsFD, &key, &tag, UInt64(BPF_ANY)) == 0 else {
             throw GuardError(.mapFailed, "cannot tag process \(pid)", errno: errno)
         }
+        // No core dumps: RLIMIT_CORE 0, inherited by children and kept across exec.
+        _ = ium_disable_core_dumps(pid)
         // A tracer that attached between the check and the tag keeps its access: say so.
         if let tracer = try? reader.status(pid).tracerPid, tracer != 0 {
             throw GuardError(.refused, "process \(pid) is tagged, but process \(tracer) attached as its tracer before the tag took effect",

@@ -58,6 +58,7 @@ public final class NTProcessSession {
     public let reader: ProcReader
     private var handles: HandleTable<SessionObject>
     private var selfObject: ProcessObject?
+    private let objects: (Int32) -> ProcessObject?
 
     /// `DEBUG_ALL_ACCESS`, the access of a debug object handle returned by class 30.
     public static let debugAllAccess = AccessMask(rawValue: 0x001F_000F)
@@ -67,10 +68,14 @@ public final class NTProcessSession {
     ///   - caller: The caller.
     ///   - reader: The `/proc` reader (with the kernel facts provider).
     ///   - handleLimit: The most handles the caller may hold.
-    public init(caller: CallerCredentials = .current, reader: ProcReader = ProcReader(), handleLimit: Int = 4096) {
+    ///   - objects: The process object of a running pid; by default a new one per open. The
+    ///     daemon passes its process directory's, so exit events reach every handle.
+    public init(caller: CallerCredentials = .current, reader: ProcReader = ProcReader(), handleLimit: Int = 4096,
+                objects: ((Int32) -> ProcessObject?)? = nil) {
         self.caller = caller
         self.reader = reader
         self.handles = HandleTable(limit: handleLimit)
+        self.objects = objects ?? { try? ProcessObject.open(pid: $0, reader: reader) }
     }
 
     /// The number of open handles.
@@ -155,9 +160,7 @@ public final class NTProcessSession {
         return snapshot
     }
 
-    private func liveObject(_ pid: Int32) -> ProcessObject? {
-        try? ProcessObject.open(pid: pid, reader: reader)
-    }
+    private func liveObject(_ pid: Int32) -> ProcessObject? { objects(pid) }
 
     /// An exited process this session still references, as NT keeps it in the CID table.
     private func referencedObject(_ pid: Int32) -> ProcessObject? {

@@ -66,10 +66,9 @@ public final class ProcessObject: Sendable {
     /// - Parameters:
     ///   - pid: A process id (thread-group id).
     ///   - reader: The `/proc` reader.
-    ///   - record: The creation record when the caller already has one (from kernel events);
-    ///     otherwise the process is recorded as first seen.
+    ///   - creatorPid: The creator a fork event recorded for this process, if any.
     /// - Throws: ``ProcessTableError/Code/noSuchProcess`` when there is no such process.
-    public static func open(pid: Int32, reader: ProcReader, record: ProcessRecord? = nil) throws(ProcessTableError) -> ProcessObject {
+    public static func open(pid: Int32, reader: ProcReader, creatorPid: Int32? = nil) throws(ProcessTableError) -> ProcessObject {
         let path = "\(reader.procRoot)/\(pid)"
         guard pid > 0 else { throw ProcessTableError(.noSuchProcess, path: path) }
         let fd = ium_pidfd_open(pid, 0)
@@ -91,7 +90,7 @@ public final class ProcessObject: Sendable {
             throw ProcessTableError(.noSuchProcess, path: path)
         }
         let object = ProcessObject(
-            record: record ?? ProcessRecord.firstSeen(facts.stat, reader: reader),
+            record: ProcessRecord.firstSeen(facts.stat, reader: reader, creatorPid: creatorPid),
             facts: facts, pidfd: fd, reader: reader)
         if facts.stat.state == "Z" { object.noteExit() }
         return object
@@ -139,6 +138,12 @@ public final class ProcessObject: Sendable {
     /// - Parameter waitStatus: The raw wait status.
     public func markExited(waitStatus: Int32) {
         noteExit(waitStatus: waitStatus)
+    }
+
+    /// Records an exit whose status was lost (the process vanished while events were lost);
+    /// the status is still taken from the zombie or the pidfd when the kernel has it.
+    public func markExitedWithoutStatus() {
+        noteExit()
     }
 
     private var lastFacts: LinuxProcessFacts { state.withLock { $0.facts } }

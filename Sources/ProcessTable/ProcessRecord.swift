@@ -32,16 +32,18 @@ public struct ProcessRecord: Hashable, Sendable {
         creatorSessionId.map { $0 != sessionId } ?? false
     }
 
-    /// The record of a process found running (a `/proc` scan): its current parent is taken as
-    /// its creator, with the parent's current session.
+    /// The record of a process found running: its creator is the one a fork event named when
+    /// there was one, else its current parent; the creator's session is read now.
     /// - Parameters:
     ///   - stat: The process's `/proc/PID/stat`.
-    ///   - reader: Used to read the parent's session.
-    public static func firstSeen(_ stat: ProcStat, reader: ProcReader) -> ProcessRecord {
-        let creatorSession = stat.ppid > 0 ? (try? reader.stat(stat.ppid))?.session : nil
+    ///   - reader: Used to read the creator's session.
+    ///   - creatorPid: The creator recorded at fork time, if known.
+    public static func firstSeen(_ stat: ProcStat, reader: ProcReader, creatorPid: Int32? = nil) -> ProcessRecord {
+        let creator = creatorPid ?? stat.ppid
+        let creatorSession = creator > 0 ? (try? reader.stat(creator))?.session : nil
         return ProcessRecord(
             identity: ProcessIdentity(pid: stat.pid, startTime: stat.startTime),
-            creatorPid: stat.ppid, creatorSessionId: creatorSession, sessionId: stat.session
+            creatorPid: creator, creatorSessionId: creatorSession, sessionId: stat.session
         )
     }
 }

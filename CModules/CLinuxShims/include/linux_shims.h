@@ -30,6 +30,30 @@ int ium_pidfd_exit_status(int pidfd, int *status);
 /* Whether a pidfd's process has exited (poll says readable): 1, 0, or -1 with errno. */
 int ium_pidfd_exited(int pidfd);
 
+/* SO_PEERCRED of a connected Unix socket: 0, or -1 with errno. */
+int ium_peer_cred(int fd, int *pid, unsigned int *uid, unsigned int *gid);
+
+/* A SOCK_SEQPACKET Unix socket: listening on `path` (mode 0666), or connected to it.
+ * Returns the fd, or -1 with errno. */
+int ium_seqpacket_listen(const char *path, int backlog);
+int ium_seqpacket_connect(const char *path);
+
+/* accept4(fd, NULL, NULL, SOCK_CLOEXEC). */
+int ium_accept(int fd);
+
+/* Starts a detached thread running fn(arg). 0, or an errno value. */
+int ium_thread_start(void *(*fn)(void *), void *arg);
+
+/* prlimit(pid, RLIMIT_CORE, 0): the process never leaves a core dump. */
+int ium_disable_core_dumps(pid_t pid);
+
+/* `ium run`: forks; the child connects to the SOCK_SEQPACKET socket, sends `frame` (a tag
+ * request for itself), and on STATUS_SUCCESS (the reply's u32 at offset 12) sets RLIMIT_CORE
+ * to 0 and execvpe(argv[0], argv, envp). It exits 126 when the tag is refused (after printing
+ * the reply's message) and 127 when the exec fails. Returns the child's pid or -1. */
+pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
+                       char *const argv[], char *const envp[]);
+
 /* statfs(2) f_type of a path (the file system's magic), 0 on failure. */
 unsigned long ium_fs_magic(const char *path);
 

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ArgumentParser
+import IUMClient
+import IUMProtocol
+internal import CLinuxShims
+
+extension IUM {
+    /// `ium run -- CMD…`: start a program secure from its first instruction.
+    public struct Run: ParsableCommand {
+        /// The subcommand's configuration.
+        public static let configuration = CommandConfiguration(
+            abstract: "Run a program secure from its first instruction.",
+            discussion: """
+                The child asks iumd to tag it before it execs the program, so no one can attach \
+                in between. The loader's environment variables that inject code (LD_PRELOAD, \
+                LD_AUDIT, LD_LIBRARY_PATH and the rest of glibc's unsecure list) are removed, core \
+                dumps are disabled, and ium exits with the program's exit code (128 + signal if \
+                it was killed). Exit 126: iumd refused to tag it; 127: it could not be executed.
+                """)
+        @Argument(parsing: .captureForPassthrough, help: "The program and its arguments.")
+        var command: [String] = []
+        /// Creates the command (argument-parser).
+        public init() {}
+
+        /// The variables glibc removes for set-id programs (sysdeps/generic/unsecvars.h), and any LD_*.
+        static let unsecure: Set<String> = [
+            "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH",
+            "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR",
+        ]
+
+        static func scrubbed(_ environment: [String]) -> [String] {
+            environment.filter { entry in
+                let name = String(entry.prefix(while: { $0 != "=" }))
+                return !name.hasPrefix("LD_") && !unsecure.contains(name)
+            }
+        }
+
+        /// Checks the arguments.
+        public func validate() throws {
+            let args = command.first == "--" ? Array(command.dropFirst()) : command
+            if args.isEmpty { throw usageError("give the program to run: ium run -- PROGRAM [ARGS…]") }
+        }
+
+        /// Runs the program and exits with its status.
+        public func run() throws {
+            let args = command.first == "--" ? Array(command.dropFirst()) : command
+            var environment: [String] = []
+            var p = environ
+            while let entry = p.pointee { environment.append(String(cString: entry)); p += 1 }
+            let frame = TagRequest(pid: 0).encode(requestId: 1)
+            let cArgs = args.map { strdup($0) } + [nil]
+            let cEnv = Self.scrubbed(environment).map { strdup($0) } + [nil]
+            defer { (cArgs + cEnv).forEach { free($0) } }
+            // Ignore terminal signals while the child runs, as a shell does.
+            signal(SIGINT, SIG_IGN)
+            signal(SIGQUIT, SIG_IGN)
+            let child = frame.withUnsafeBufferPointer { f in
+                ium_spawn_secure(IUMClient.defaultSocketPath, f.baseAddress, f.count, cArgs, cEnv)
+            }
+            guard child > 0 else {
+                Output.err("ium: cannot start \(args[0]): \(String(cString: strerror(errno)))")
+                throw ExitCode.failure
+            }
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            throw ExitCode(status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F))
+        }
+    }
+}

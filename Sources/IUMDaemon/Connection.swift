@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import IUMProtocol
+import KernelGuard
+import Logging
+import NTModel
+import ProcessTable
+internal import CLinuxShims
+
+/// One client connection: its peer credentials, its NT session (handle table) and the loop
+/// that answers its frames. Runs on its own thread, so a slow client only slows itself.
+/// The handle table is freed when the client disconnects.
+final class Connection {
+    let fd: Int32
+    let caller: CallerCredentials
+    let peerGid: UInt32
+    let daemon: DaemonState
+    let session: NTProcessSession
+    var logger: Logger
+
+    init(fd: Int32, daemon: DaemonState) throws(ConnectionError) {
+        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+        guard ium_peer_cred(fd, &pid, &uid, &gid) == 0 else { throw ConnectionError(errno: errno) }
+        self.fd = fd
+        self.caller = CallerCredentials(pid: pid, uid: uid)
+        self.peerGid = gid
+        self.daemon = daemon
+        self.session = NTProcessSession(caller: caller, reader: daemon.reader, handleLimit: daemon.configuration.handleLimit,
+                                        objects: { [directory = daemon.directory] in directory.object(pid: $0) })
+        self.logger = daemon.logger
+        logger[metadataKey: "peer"] = "\(pid)/uid \(uid)"
+    }
+
+    /// Reads frames until the peer disconnects.
+    func serve() {
+        defer {
+            session.closeAll()
+            close(fd)
+        }
+        var buffer = [UInt8](repeating: 0, count: Frame.maximumSize + 1)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            let frame = Array(buffer[0..<min(n, buffer.count)])
+            let (replies, keepOpen) = handle(frame, receivedSize: n)
+            for reply in replies where !send(reply) { return }
+            if !keepOpen { return }
+        }
+    }
+
+    /// Sends one frame; false when the peer is gone.
+    func send(_ frame: [UInt8]) -> Bool {
+        frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == frame.count
+    }
+
+    /// Answers one frame. Malformed frames get an error reply; a frame whose header cannot be
+    /// trusted (bad magic or version) also ends the connection.
+    func handle(_ frame: [UInt8], receivedSize: Int) -> (replies: [[UInt8]], keepOpen: Bool) {
+        let header: (type: MessageType, requestId: UInt32, payload: WireReader)
+        do throws(ProtocolError) {
+            if receivedSize > Frame.maximumSize { throw ProtocolError.tooLarge(receivedSize) }
+            header = try Frame.decodeHeader(frame)
+        } catch {
+            logger.warning("malformed frame", metadata: ["error": "\(error)"])
+            let fatal: Bool = switch error { case .badMagic, .unsupportedVersion: true; default: false }
+            return ([StatusReply(status: .invalidParameter, message: error.description).encode(.error, requestId: requestId(frame))], !fatal)
+        }
+        var payload = header.payload
+        do {
+            switch header.type {
+            case .open:
+                let request = try OpenRequest(&payload)
+                let result = session.openProcess(
+                    clientId: request.clientId.map { ClientID(process: $0.process, thread: $0.thread) },
+                    hasObjectName: request.hasObjectName, desiredAccess: request.desiredAccess)
+                let reply = switch result {
+                case .success(let h): StatusReply(status: .success, handle: h.rawValue)
+                case .failure(let s): StatusReply(status: s)
+                }
+                return ([reply.encode(.open, requestId: header.requestId)], true)
+            case .query:
+                let request = try QueryRequest(&payload)
+                let outcome = session.queryInformationProcess(
+                    handle: request.handle, infoClass: request.infoClass, length: request.length,
+                    buffer: request.buffer, returnLength: request.returnLength)
+                return ([outcome.encode(requestId: header.requestId)], true)
+            case .close:
+                let handle = Handle(rawValue: try payload.get())
+                return ([StatusReply(status: session.close(handle)).encode(.close, requestId: header.requestId)], true)
+            case .tag:
+                let request = try TagRequest(&payload)
+                return ([tag(request).encode(.tag, requestId: header.requestId)], true)
+            case .list:
+                let request = try ListRequest(&payload)
+                let rows = daemon.directory.listing(secureOnly: request.secureOnly)
+                return (Batch.frames(.list, requestId: header.requestId, items: rows, encode: Batch.encodeListing), true)
+            case .status:
+                return ([daemon.status().encode(requestId: header.requestId)], true)
+            case .events:
+                let request = try EventsRequest(&payload)
+                streamEvents(request, requestId: header.requestId)
+                return ([], !request.follow)
+            case .error:
+                throw ProtocolError.invalidField("a client cannot send an error frame")
+            }
+        } catch {
+            return ([StatusReply(status: .invalidParameter, message: "\(error)").encode(.error, requestId: header.requestId)], true)
+        }
+    }
+
+    private func requestId(_ frame: [UInt8]) -> UInt32 {
+        var r = WireReader(frame, offset: 8)
+        return (try? r.get(UInt32.self)) ?? 0
+    }
+
+    /// Tags a process: root or members of the `ium` group; pid 0 is the caller itself.
+    func tag(_ request: TagRequest) -> StatusReply {
+        guard mayTag() else {
+            return StatusReply(status: .accessDenied, message: "tagging needs root or membership of the 'ium' group")
+        }
+        let pid = request.pid == 0 ? caller.pid : request.pid
+        do {
+            try daemon.guardRef.tag(pid: pid)
+            logger.notice("tagged process secure", metadata: ["pid": "\(pid)"])
+            return StatusReply(status: .success, message: "process \(pid) is secure (\(daemon.guardRef.backend) backend)")
+        } catch {
+            let status: NTStatus = error.code == .noSuchProcess ? .invalidCID : .accessDenied
+            return StatusReply(status: status, message: error.description)
+        }
+    }
+
+    private func mayTag() -> Bool {
+        if caller.uid == 0 { return true }
+        guard let group = getgrnam("ium") else { return false }
+        let gid = group.pointee.gr_gid
+        if peerGid == gid { return true }
+        guard let status = try? daemon.reader.statusText(caller.pid) else { return false }
+        for line in status.split(separator: "\n") where line.hasPrefix("Groups:") {
+            return line.dropFirst(7).split(whereSeparator: { $0 == " " || $0 == "\t" }).contains { UInt32($0) == gid }
+        }
+        return false
+    }
+
+    /// Sends audit rows after the request's id; with follow, keeps sending new rows until the
+    /// peer hangs up.
+    func streamEvents(_ request: EventsRequest, requestId: UInt32) {
+        var last = request.sinceId
+        while true {
+            let rows = (try? daemon.audit.denials(sinceId: last, sinceTime: request.sinceTime)) ?? []
+            if let id = rows.last?.id { last = id }
+            let full = rows.count == 1000
+            let final = !request.follow && !full
+            if !rows.isEmpty || final {
+                for frame in Batch.frames(.events, requestId: requestId, items: rows, last: final, encode: Batch.encodeAudit) {
+                    if !send(frame) { return }
+                }
+            }
+            if final { return }
+            if full { continue }
+            // Following: wait for new rows, or for the peer to hang up.
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 250) > 0 { return }
+        }
+    }
+}
+
+struct ConnectionError: Error { var errno: Int32 }
+
+extension ProcReader {
+    func statusText(_ pid: Int32) throws -> String {
+        let fd = open("\(procRoot)/\(pid)/status", O_RDONLY)
+        guard fd >= 0 else { throw ConnectionError(errno: errno) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &bytes, bytes.count)
+        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : ""
+    }
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+public import KernelGuard
+public import Logging
+import IUMProtocol
+import NTModel
+public import ProcessTable
+public import ServiceLifecycle
+import Synchronization
+internal import CLinuxShims
+
+/// iumd's settings.
+public struct DaemonConfiguration: Sendable {
+    /// The request socket (SOCK_SEQPACKET, mode 0666).
+    public var socketPath = "/run/ium/iumd.sock"
+    /// The audit store.
+    public var databasePath = "/var/lib/ium/audit.sqlite"
+    /// The backend to load; nil picks lsm when possible.
+    public var backend: Backend?
+    /// The guard object; nil looks beside the executable.
+    public var objectPath: String?
+    /// Tag iumd itself secure (and INSPECTOR, so it can read /proc/PID/exe of secure processes).
+    public var selfProtect = true
+    /// The most simultaneous connections.
+    public var maxConnections = 1024
+    /// The most handles one connection may hold.
+    public var handleLimit = 4096
+    /// Days of audit history kept.
+    public var retentionDays = 90
+    /// Creates the default configuration.
+    public init() {}
+}
+
+/// What the request handlers share.
+final class DaemonState: Sendable {
+    let configuration: DaemonConfiguration
+    let guardRef: KernelGuard
+    let reader: ProcReader
+    let directory: ProcessDirectory
+    let audit: AuditStore
+    let logger: Logger
+    let started: UInt64 = monotonicMilliseconds()
+    let kernel: String
+
+    init(configuration: DaemonConfiguration, guard: KernelGuard, audit: AuditStore, logger: Logger) {
+        self.configuration = configuration
+        self.guardRef = `guard`
+        self.reader = ProcReader(kernel: GuardKernelFacts(`guard`))
+        self.directory = ProcessDirectory(reader: reader)
+        self.audit = audit
+        self.logger = logger
+        var u = utsname()
+        uname(&u)
+        kernel = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    func status() -> DaemonStatus {
+        let c = guardRef.counters()
+        let repairs = directory.repairCounts
+        return DaemonStatus(
+            backend: guardRef.backend.rawValue, reason: guardRef.reason, gaps: guardRef.backend.gaps, kernel: kernel,
+            uptimeMilliseconds: monotonicMilliseconds() - started, processes: UInt32(directory.count),
+            denials: c.denials, kills: c.kills, eventsDropped: c.eventsDropped, tagsInherited: c.tagsInherited,
+            rescans: repairs.rescans, repairs: repairs.repairs, auditRows: (try? audit.count()) ?? 0)
+    }
+}
+
+/// iumd: loads (or adopts) the guard, keeps the process table and the audit store current
+/// from the guard's events, and serves requests on the socket until SIGTERM/SIGINT.
+public final class Daemon: Service {
+    let state: DaemonState
+    private let stopping = Atomic<Bool>(false)
+    private let listenFD: Int32
+    private let activeConnections = Atomic<Int>(0)
+
+    /// Starts everything that can fail before serving: the guard, self-protection, the store,
+    /// the socket, the `/proc` scan.
+    /// - Parameters:
+    ///   - configuration: The settings.
+    ///   - logger: Where to log.
+    public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
+        let guardRef: KernelGuard
+        do {
+            guardRef = try KernelGuard.load(backend: configuration.backend, objectPath: configuration.objectPath)
+        } catch {
+            throw DaemonError(exitCode: error.code == .notRoot ? 77 : 69, message: "cannot start the guard: \(error)")
+        }
+        logger.info("guard ready", metadata: ["backend": "\(guardRef.backend)", "reason": "\(guardRef.reason)"])
+        if configuration.selfProtect {
+            do { try guardRef.tag(pid: getpid(), inspector: true) } catch {
+                throw DaemonError(exitCode: 1, message: "cannot tag iumd itself secure: \(error)")
+            }
+        }
+        let audit: AuditStore
+        do {
+            audit = try AuditStore(path: configuration.databasePath, retentionDays: configuration.retentionDays)
+        } catch {
+            throw DaemonError(exitCode: 1, message: "cannot open the audit store \(configuration.databasePath): \(error)")
+        }
+        if let slash = configuration.socketPath.lastIndex(of: "/") {
+            _ = mkdir(String(configuration.socketPath[..<slash]), 0o755)
+        }
+        let fd = ium_seqpacket_listen(configuration.socketPath, 128)
+        guard fd >= 0 else {
+            throw DaemonError(exitCode: 1, message: "cannot listen on \(configuration.socketPath): \(GuardError.errnoName(errno))")
+        }
+        listenFD = fd
+        state = DaemonState(configuration: configuration, guard: guardRef, audit: audit, logger: logger)
+        let n = state.directory.scan()
+        logger.info("process table seeded from /proc", metadata: ["processes": "\(n)"])
+    }
+
+    /// Serves until graceful shutdown.
+    public func run() async throws {
+        startIngest()
+        startAccepting()
+        state.logger.notice("iumd ready", metadata: ["socket": "\(state.configuration.socketPath)"])
+        try? await gracefulShutdown()
+        stopping.store(true, ordering: .relaxed)
+        shutdown(listenFD, Int32(SHUT_RDWR))
+        close(listenFD)
+        unlink(state.configuration.socketPath)
+        state.logger.notice("iumd stopped; the guard stays loaded and keeps enforcing")
+    }
+
+    private func startAccepting() {
+        let state = self.state
+        startThread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                let fd = ium_accept(listenFD)
+                if fd < 0 {
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    return
+                }
+                guard activeConnections.wrappingAdd(1, ordering: .relaxed).newValue <= state.configuration.maxConnections else {
+                    activeConnections.wrappingSubtract(1, ordering: .relaxed)
+                    let busy = StatusReply(status: .insufficientResources, message: "too many connections").encode(.error, requestId: 0)
+                    _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    close(fd)
+                    continue
+                }
+                startThread { [self] in
+                    defer { activeConnections.wrappingSubtract(1, ordering: .relaxed) }
+                    guard let connection = try? Connection(fd: fd, daemon: state) else { close(fd); return }
+                    connection.serve()
+                }
+            }
+        }
+    }
+
+    /// The event thread: fork/exec/exit feed the process table, denials the audit store; a
+    /// growing drop counter triggers a rescan.
+    private func startIngest() {
+        let state = self.state
+        let reader: GuardEventReader
+        do { reader = try state.guardRef.events() } catch {
+            state.logger.error("cannot read guard events: \(error)")
+            return
+        }
+        startThread { [self] in
+            var dropped = state.guardRef.counters().eventsDropped
+            var lastRetention = monotonicMilliseconds()
+            let offset = bootToUnixOffsetNanoseconds()
+            try? state.audit.applyRetention(now: unixNanoseconds())
+            while !stopping.load(ordering: .relaxed) {
+                let events = reader.poll(timeoutMilliseconds: 200)
+                var denials: [AuditRecord] = []
+                for event in events {
+                    if event.kind == .denial {
+                        denials.append(AuditRecord(
+                            id: 0, time: Int64(event.timeNanoseconds) + offset, operation: event.operation.rawValue,
+                            action: event.action, backend: event.backend?.rawValue ?? "", callerPid: event.pid,
+                            callerTid: event.tid, uid: event.uid, comm: event.comm, targetPid: event.targetPid,
+                            targetTid: event.targetTid, mode: event.mode, filename: event.filename))
+                        state.logger.notice("denied", metadata: ["event": "\(event)"])
+                    } else {
+                        state.directory.apply(event)
+                    }
+                }
+                do { try state.audit.insert(denials) } catch {
+                    state.logger.error("cannot store denials: \(error)")
+                }
+                let now = state.guardRef.counters().eventsDropped
+                if now > dropped {
+                    let fixed = state.directory.rescan()
+                    state.logger.warning("events lost: table rescanned", metadata: ["dropped": "\(now - dropped)", "repaired": "\(fixed)"])
+                    try? state.audit.recordDrops(total: now, repaired: fixed, time: unixNanoseconds())
+                    dropped = now
+                }
+                if monotonicMilliseconds() - lastRetention > 3_600_000 {
+                    try? state.audit.applyRetention(now: unixNanoseconds())
+                    lastRetention = monotonicMilliseconds()
+                }
+            }
+        }
+    }
+}
+
+/// A startup failure with the exit code iumd reports (77 not root, 69 no guard, 1 other).
+public struct DaemonError: Error, CustomStringConvertible {
+    /// The process exit code.
+    public var exitCode: Int32
+    /// What to tell the administrator.
+    public var message: String
+    /// The message.
+    public var description: String { message }
+}
+
+func monotonicMilliseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1000 + UInt64(t.tv_nsec) / 1_000_000
+}
+
+func unixNanoseconds() -> Int64 {
+    var t = timespec()
+    clock_gettime(CLOCK_REALTIME, &t)
+    return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+}
+
+func bootToUnixOffsetNanoseconds() -> Int64 {
+    var real = timespec(), boot = timespec()
+    clock_gettime(CLOCK_REALTIME, &real)
+    clock_gettime(CLOCK_BOOTTIME, &boot)
+    return (Int64(real.tv_sec) - Int64(boot.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(boot.tv_nsec)
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+public import IUMProtocol
+public import KernelGuard
+public import NTModel
+public import ProcessTable
+import Synchronization
+
+/// The daemon's process table: every process, seeded by a `/proc` scan and then kept current
+/// by the guard's fork/exec/exit events (no polling). It remembers each process's creator as
+/// the fork event named it, hands out one shared process object per running process, and
+/// tells those objects when their process exits (with its wait status).
+///
+/// Lost events (the ring buffer was full) are repaired by ``rescan()``: processes missing
+/// from the table are added, processes gone from `/proc` are removed.
+public final class ProcessDirectory: Sendable {
+    struct Entry {
+        var startTicks: UInt64
+        var creatorPid: Int32
+        var comm: String
+    }
+
+    final class WeakObject: @unchecked Sendable {
+        // @unchecked: `object` is only read and written under the directory's lock.
+        weak var object: ProcessObject?
+        init(_ object: ProcessObject) { self.object = object }
+    }
+
+    struct State {
+        var entries: [Int32: Entry] = [:]
+        var objects: [Int32: WeakObject] = [:]
+        var rescans: UInt64 = 0
+        var repairs: UInt64 = 0
+    }
+
+    let reader: ProcReader
+    private let state = Mutex(State())
+    static let nanosecondsPerTick = UInt64(1_000_000_000) / UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+
+    /// Creates an empty directory.
+    /// - Parameter reader: The `/proc` reader (with the guard's facts).
+    public init(reader: ProcReader) { self.reader = reader }
+
+    /// The number of processes in the table.
+    public var count: Int { state.withLock { $0.entries.count } }
+    /// Rescans made and entries they repaired.
+    public var repairCounts: (rescans: UInt64, repairs: UInt64) { state.withLock { ($0.rescans, $0.repairs) } }
+
+    /// Seeds the table from `/proc`. Returns the number of processes.
+    @discardableResult
+    public func scan() -> Int {
+        let found = listProc()
+        state.withLock { s in
+            for (pid, stat) in found where s.entries[pid] == nil {
+                s.entries[pid] = Entry(startTicks: stat.startTime, creatorPid: stat.ppid, comm: stat.comm)
+            }
+        }
+        return found.count
+    }
+
+    /// Repairs the table after lost events. Returns the entries fixed.
+    @discardableResult
+    public func rescan() -> Int {
+        let found = listProc()
+        return state.withLock { s in
+            var fixed = 0
+            for (pid, stat) in found where s.entries[pid]?.startTicks != stat.startTime {
+                s.entries[pid] = Entry(startTicks: stat.startTime, creatorPid: stat.ppid, comm: stat.comm)
+                fixed += 1
+            }
+            for pid in s.entries.keys where found[pid] == nil {
+                s.entries[pid] = nil
+                s.objects[pid]?.object?.markExitedWithoutStatus()
+                s.objects[pid] = nil
+                fixed += 1
+            }
+            s.rescans += 1
+            s.repairs += UInt64(fixed)
+            return fixed
+        }
+    }
+
+    /// Applies one guard event.
+    /// - Parameter event: A fork, exec or exit event (denials are ignored here).
+    public func apply(_ event: GuardEvent) {
+        switch event.kind {
+        case .fork:
+            state.withLock { s in
+                s.entries[event.pid] = Entry(startTicks: event.startNanoseconds / Self.nanosecondsPerTick,
+                                             creatorPid: event.creatorPid, comm: event.comm)
+            }
+        case .exec:
+            let name = String(event.filename.split(separator: "/").last ?? "")
+            state.withLock { s in s.entries[event.pid]?.comm = String(name.prefix(15)) }
+        case .exit:
+            let object: ProcessObject? = state.withLock { s in
+                s.entries[event.pid] = nil
+                defer { s.objects[event.pid] = nil }
+                return s.objects[event.pid]?.object
+            }
+            if let object, object.identity.startTime == event.startNanoseconds / Self.nanosecondsPerTick {
+                object.markExited(waitStatus: event.exitCode)
+            }
+        case .denial, .unknown:
+            break
+        }
+    }
+
+    /// The shared object of a running process (created on first use with the creator the
+    /// fork event recorded), or nil when there is no such process.
+    /// - Parameter pid: The process id.
+    public func object(pid: Int32) -> ProcessObject? {
+        if let existing = state.withLock({ $0.objects[pid]?.object }), !existing.snapshot().hasExited {
+            return existing
+        }
+        let creator = state.withLock { $0.entries[pid]?.creatorPid }
+        guard let object = try? ProcessObject.open(pid: pid, reader: reader, creatorPid: creator) else { return nil }
+        state.withLock { s in
+            if s.entries[pid] == nil || s.entries[pid]?.startTicks != object.identity.startTime {
+                s.entries[pid] = Entry(startTicks: object.identity.startTime, creatorPid: object.record.creatorPid, comm: "")
+            }
+            s.objects[pid] = WeakObject(object)
+        }
+        return object
+    }
+
+    /// The table as rows for `ium ps`, with each process's Flags read now.
+    /// - Parameter secureOnly: Only processes tagged secure.
+    public func listing(secureOnly: Bool) -> [ProcessListing] {
+        let entries = state.withLock { $0.entries }
+        var rows: [ProcessListing] = []
+        for (pid, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            if secureOnly && !reader.kernel.isTaggedSecure(pid: pid) { continue }
+            guard let facts = try? reader.facts(pid), facts.stat.startTime == entry.startTicks else { continue }
+            let record = ProcessRecord(identity: facts.identity, creatorPid: entry.creatorPid, creatorSessionId: nil,
+                                       sessionId: facts.stat.session)
+            rows.append(ProcessListing(pid: pid, creatorPid: entry.creatorPid, uid: facts.status.uids.first ?? 0,
+                                       flags: LinuxFlagAnalogs.flags(facts: facts, record: record, exited: false),
+                                       comm: facts.stat.comm))
+        }
+        return rows
+    }
+
+    private func listProc() -> [Int32: ProcStat] {
+        var found: [Int32: ProcStat] = [:]
+        guard let dir = opendir(reader.procRoot) else { return found }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard let pid = Int32(name), let stat = try? reader.stat(pid), stat.flags & ProcStat.pfKthread == 0 else { continue }
+            found[pid] = stat
+        }
+        return found
+    }
+}
