@@ -18,9 +18,13 @@ BIN = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 BPF_OBJ := $(BUILD)/bpf/ium-guard.bpf.o
 BPF_SRC := bpf/guard.bpf.c bpf/include/ium_kernel.h CModules/GuardABI/include/guard_abi.h
 ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc
+LIBIUM := $(BUILD)/lib/libium.so.1
+LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h
+C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules
+PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 
-.PHONY: all deps vm-deps build bpf attackers test swift-test host-matrix vm-test demo clean
+.PHONY: all deps vm-deps build bpf attackers libium test swift-test host-matrix host-e2e vm-test demo install clean
 
 all: build
 
@@ -38,9 +42,23 @@ $(BPF_OBJ): $(BPF_SRC)
 
 bpf: $(BPF_OBJ)
 
-build: deps $(BPF_OBJ)
+build: deps $(BPF_OBJ) libium
 	$(SWIFT) build $(SWIFT_FLAGS)
 	cp $(BPF_OBJ) $(BIN)/ium-guard.bpf.o
+
+# libium: the C library (ntddk.h), its pkg-config file, the WDK sample and the C rule tests.
+$(LIBIUM): $(LIBIUM_SRC)
+	@mkdir -p $(dir $@)
+	cc -shared -fPIC -O2 -Wall -Wextra -Werror -ICModules/libium/include -Wl,-soname,libium.so.1 \
+		-o $@ CModules/libium/ium_client.c CModules/libium/layout.c -lpthread
+	ln -sf libium.so.1 $(BUILD)/lib/libium.so
+	sed 's|@PREFIX@|$(PREFIX)|' CModules/libium/libium.pc.in > $(BUILD)/lib/libium.pc
+$(BUILD)/lib/is-secure: examples/main.c examples/IsSecureProcess.c $(LIBIUM)
+	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ examples/main.c examples/IsSecureProcess.c \
+		-L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
+$(BUILD)/lib/nt_rules: Tests/libium/nt_rules.c $(LIBIUM)
+	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -lpthread -Wl,-rpath,'$$ORIGIN'
+libium: $(LIBIUM) $(C_CLIENTS)
 
 $(BUILD)/attack/victim: Tests/attack/victim.c
 	@mkdir -p $(dir $@)
@@ -54,7 +72,7 @@ $(BUILD)/attack/testproc: Tests/Fixtures/testproc.c
 
 attackers: $(ATTACKERS)
 
-test: swift-test host-matrix vm-test
+test: swift-test host-matrix host-e2e vm-test
 
 swift-test: build
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
@@ -65,15 +83,34 @@ host-matrix: build attackers
 	IUM=$(BIN)/ium VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc \
 		sh Tests/attack/matrix.sh $$(scripts/host-backend.sh)
 
+# iumd and its clients end to end on this kernel: the user story, libium's NT rules, the
+# WDK sample, a daemon restart, two users.
+host-e2e: build attackers
+	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
+		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure sh Tests/e2e/e2e.sh
+
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps
 	@mkdir -p $(dir $(INITRAMFS))
-	IUM_BIN=$(BIN)/ium IUM_BPF_OBJECT=$(BPF_OBJ) VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
-		FIXTURE=$(BUILD)/attack/testproc Tests/vm/build-initramfs.sh $(INITRAMFS)
+	IUM_BIN=$(BIN)/ium IUMD_BIN=$(BIN)/iumd IUM_BPF_OBJECT=$(BPF_OBJ) VICTIM=$(BUILD)/attack/victim \
+		ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc NT_RULES=$(BUILD)/lib/nt_rules \
+		IS_SECURE=$(BUILD)/lib/is-secure Tests/vm/build-initramfs.sh $(INITRAMFS)
 	Tests/vm/run.sh $(INITRAMFS)
 
-demo: build
+demo: build attackers vm-deps
 	@scripts/demo.sh
+
+# Installs ium, iumd, the guard, libium (+ ntddk.h, pkg-config) and the systemd unit.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ium $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
+	install -m 0755 $(BIN)/ium $(BIN)/iumd $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/ium/ium-guard.bpf.o
+	install -m 0755 $(LIBIUM) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libium.so.1 $(DESTDIR)$(PREFIX)/lib/libium.so
+	install -m 0644 $(BUILD)/lib/libium.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 CModules/libium/include/ntddk.h $(DESTDIR)$(PREFIX)/include/ium/
+	install -D -m 0644 contrib/iumd.service $(DESTDIR)/etc/systemd/system/iumd.service
+	-ldconfig
 
 clean:
 	rm -rf $(BUILD)

@@ -160,10 +160,10 @@ pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size
     if (status != 0) {
         static const char msg[] = "ium run: iumd refused to tag the program: ";
         (void)!write(2, msg, sizeof msg - 1);
-        if (n >= 26) { /* message: u16 length at offset 24, text after */
+        if (n >= 30) { /* status u32 at 12, padding, handle u64 at 20, message: u16 length at 28 */
             uint16_t len;
-            memcpy(&len, reply + 24, 2);
-            if (26 + (ssize_t)len <= n) (void)!write(2, reply + 26, len);
+            memcpy(&len, reply + 28, 2);
+            if (30 + (ssize_t)len <= n) (void)!write(2, reply + 30, len);
         }
         (void)!write(2, "\n", 1);
         _exit(126);
