@@ -6,11 +6,13 @@
 # matrix, the /init script, and VM_EXTRA's files.
 #
 #   build-initramfs.sh OUT.cpio        (run as root: it creates /dev/console)
-# Environment: IUM_BIN, IUM_BPF_OBJECT, VICTIM, ATTACK, FIXTURE (built programs), VM_EXTRA.
+# Environment: IUM_BIN, IUMD_BIN, IUM_BPF_OBJECT, VICTIM, ATTACK, FIXTURE, NT_RULES, IS_SECURE
+# (built programs), VM_EXTRA.
 set -euo pipefail
 out=$(realpath -m "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d /tmp/ium-initramfs.XXXXXX)
+chmod 755 "$root" # the VM's /: other users must traverse it
 trap 'rm -rf "$root"' EXIT
 
 # copy FILE [DEST]: a file at its own path (or DEST) in the image, with its libraries.
@@ -30,7 +32,7 @@ libs() {
     done < <(ldd "$1" 2>/dev/null | grep -oE '/[^ ]+' || true)
 }
 
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/local/bin,proc,sys,dev,tmp,run,etc,ium,extra}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/local/bin,proc,sys,dev,tmp,run,etc,ium,extra,var/lib}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
@@ -41,7 +43,12 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$root/etc/passwd"
 
 copy "$IUM_BIN" /usr/local/bin/ium
+copy "$IUMD_BIN" /usr/local/bin/iumd
 cp "$IUM_BPF_OBJECT" "$root/usr/local/bin/ium-guard.bpf.o"
+copy "$NT_RULES" /usr/local/bin/nt_rules
+copy "$IS_SECURE" /usr/local/bin/is-secure
+cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
+cp "$here/../e2e/e2e.sh" "$root/ium/e2e.sh"
 copy "$VICTIM" /usr/local/bin/victim
 copy "$ATTACK" /usr/local/bin/attack
 copy "$FIXTURE" /usr/local/bin/testproc
