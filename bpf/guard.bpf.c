@@ -106,6 +106,15 @@ static __always_inline bool is_secure(struct task_struct *task)
     return tag_flags(task) & IUM_TAG_SECURE;
 }
 
+// INSPECTOR is set by user space on iumd's leader only (its threads inherit SECURE alone), so
+// it is read from the caller's thread-group leader.
+static __always_inline bool is_inspector(struct task_struct *task)
+{
+    struct task_struct *leader = task->group_leader;
+    struct ium_tag *tag = leader ? tag_of(leader) : 0;
+    return tag && (tag->flags & IUM_TAG_INSPECTOR);
+}
+
 // Copies SECURE from `from` to a new task. A new process never inherits INSPECTOR.
 static __always_inline void inherit(struct task_struct *from, struct task_struct *to)
 {
@@ -189,8 +198,7 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
     struct task_struct *caller = bpf_get_current_task_btf();
     if (caller->tgid == child->tgid)
         return 0;
-    if ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) &&
-        (tag_flags(caller) & IUM_TAG_INSPECTOR))
+    if ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) && is_inspector(caller))
         return 0;
     if (mode & PTRACE_MODE_NOAUDIT) {
         count(IUM_COUNTER_DENIALS);

@@ -1,36 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# The demo: query real processes with ium's NtQueryInformationProcess, as a WDK driver would.
-# (The kernel guard and the daemon come next; until then `ium query` runs the NT model locally
-# over /proc.)
+# make demo: the user's story on this machine's kernel, and — where this kernel has no usable
+# BPF LSM — again inside a VM booting Debian's 6.12 kernel, where the lsm backend runs.
 set -euo pipefail
-ium=${IUM_BIN:-.build/debug/ium}
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-sleep 600 &
-target=$!
-trap 'kill -9 $target 2>/dev/null || true' EXIT
-
-say "A running process: ium query $target (PROCESS_EXTENDED_BASIC_INFORMATION, 64 bytes)"
-$ium query "$target"
-
-say "Stop it (SIGSTOP): IsFrozen becomes 1"
-kill -STOP "$target"
-sleep 0.2
-$ium query "$target" | grep -E 'Flags|IsFrozen'
-
-say "The 48-byte PROCESS_BASIC_INFORMATION, as JSON"
-$ium query "$target" --length 48 --json
-
-say "A wrong length gives STATUS_INFO_LENGTH_MISMATCH and ReturnLength is not written (exit 1)"
-$ium query "$target" --length 47 || echo "(exit code $?)"
-
-say "Other classes: the image name and the command line"
-$ium query "$target" --class ProcessImageFileName | sed -n '1p;4p'
-$ium query "$target" --class ProcessCommandLineInformation | sed -n '1p;4p'
-
-kill -9 "$target"
-wait "$target" 2>/dev/null || true
-trap - EXIT
-say "Done"
+bin=$(swift build --show-bin-path)
+export IUM=$bin/ium IUMD=$bin/iumd VICTIM=.build/attack/victim ATTACK=.build/attack/attack
+backend=$(IUM=$IUM scripts/host-backend.sh)
+printf '\n\033[1;34m### On this machine (kernel %s): the %s backend\033[0m\n' "$(uname -r)" "$backend"
+sh scripts/demo-story.sh
+if [ "$backend" != lsm ]; then
+    printf '\n\033[1;34m### In a VM (qemu, Debian linux-image-6.12-cloud-amd64): the lsm backend\033[0m\n'
+    IUM_BIN=$IUM IUMD_BIN=$IUMD IUM_BPF_OBJECT=.build/bpf/ium-guard.bpf.o VICTIM=$VICTIM ATTACK=$ATTACK \
+        FIXTURE=.build/attack/testproc NT_RULES=.build/lib/nt_rules IS_SECURE=.build/lib/is-secure \
+        Tests/vm/build-initramfs.sh .build/vm/initramfs.cpio > /dev/null
+    VM_KERNELS=6.12 VM_MODE=demo Tests/vm/run.sh .build/vm/initramfs.cpio | grep -vE '^(== )?vm: |^0 passed, 0 failed$'
+fi

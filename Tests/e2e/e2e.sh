@@ -77,6 +77,12 @@ wait_lines "$W/story.out" 2
 [ "$(tail -n 1 "$W/story.out")" = intact ] && ok "the secret is intact" || bad "the secret is intact" "$(tail -n 1 "$W/story.out")"
 "$IUM" query "$VPID" > "$W/query.out" 2>&1
 grep -q '^    IsSecureProcess       1$' "$W/query.out" && ok "ium query shows IsSecureProcess 1" || bad "ium query shows IsSecureProcess 1" "$(head -c 300 "$W/query.out")"
+# iumd (INSPECTOR) may make READ-mode checks on secure processes: stat's startstack, exe.
+grep -qE '^  PebBaseAddress +0x[1-9A-F]' "$W/query.out" && ok "iumd reads the secure process's PebBaseAddress" || bad "iumd reads PebBaseAddress" "$(grep PebBase "$W/query.out")"
+if [ "$BACKEND" = lsm ]; then
+    "$IUM" query --local "$VPID" | grep -qE '^  PebBaseAddress +0x0$' && ok "root without iumd's INSPECTOR bit cannot read it (0)" || bad "only iumd reads PebBaseAddress" "$("$IUM" query --local "$VPID" | grep PebBase)"
+fi
+"$IUM" query "$VPID" --class ProcessImageFileName | grep -q "Buffer  *$VICTIM\|Buffer  *.*/victim$" && ok "iumd reads the secure process's image name" || bad "iumd reads the image name" "$("$IUM" query "$VPID" --class ProcessImageFileName 2>&1 | head -4)"
 [ "$("$IS_SECURE" "$VPID")" = "$VPID secure" ] && ok "the WDK IsSecureProcess sample says secure" || bad "the WDK sample says secure" "$("$IS_SECURE" "$VPID")"
 [ "$("$IS_SECURE" $$)" = "$$ not secure" ] && ok "the WDK sample says not secure for the shell" || bad "the WDK sample on the shell" "$("$IS_SECURE" $$)"
 sleep 0.5

@@ -49,6 +49,7 @@ copy "$NT_RULES" /usr/local/bin/nt_rules
 copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
 cp "$here/../e2e/e2e.sh" "$root/ium/e2e.sh"
+cp "$here/../../scripts/demo-story.sh" "$root/ium/demo-story.sh"
 copy "$VICTIM" /usr/local/bin/victim
 copy "$ATTACK" /usr/local/bin/attack
 copy "$FIXTURE" /usr/local/bin/testproc

@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# The user's story, on whatever backend the kernel offers: start iumd, start a program that
+# holds a secret, tag it secure, attack it with strace -p and a process_vm_writev program,
+# see the denials, query its Flags, read the audit store, clean up.
+# Environment: IUM, IUMD, VICTIM, ATTACK (make demo sets them; the VM has them on PATH).
+IUM=${IUM:-ium}
+IUMD=${IUMD:-iumd}
+VICTIM=${VICTIM:-victim}
+ATTACK=${ATTACK:-attack}
+W=$(mktemp -d /tmp/ium-demo.XXXXXX)
+export IUM_SOCKET=$W/iumd.sock
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+say "Start iumd (it loads the kernel guard and picks the backend this kernel supports)"
+"$IUMD" --socket "$IUM_SOCKET" --database "$W/audit.sqlite" > "$W/iumd.log" 2>&1 &
+daemon=$!
+i=0
+while [ ! -S "$IUM_SOCKET" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+run "$IUM" status
+
+say "A program holding a secret in memory"
+mkfifo "$W/in"
+exec 3<>"$W/in"
+"$VICTIM" < "$W/in" > "$W/victim.out" 2>&1 &
+i=0
+while [ ! -s "$W/victim.out" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+set -- $(head -n 1 "$W/victim.out")
+pid=$3 addr=$7
+echo "victim: pid $pid, secret at $addr"
+
+say "Tag it secure"
+run "$IUM" tag "$pid"
+
+say "Attach a debugger to it: strace -p $pid"
+run strace -qq -o /dev/null -p "$pid"
+echo "(exit code $?: EPERM with the lsm backend, killed (137) with the kill backend)"
+
+say "Write into its memory with process_vm_writev, as root"
+run "$ATTACK" vmwrite "$pid" "$addr"
+echo "(exit code $?)"
+echo check >&3
+sleep 0.2
+echo "the victim checks its secret: $(tail -n 1 "$W/victim.out")"
+
+say "Ask for its Flags, as a WDK driver would (ZwQueryInformationProcess, PROCESS_EXTENDED_BASIC_INFORMATION)"
+run "$IUM" query "$pid"
+
+say "The audit store"
+sleep 0.3
+run "$IUM" events
+
+say "Clean up"
+kill -9 "$pid" 2>/dev/null
+kill -TERM "$daemon"
+wait "$daemon" 2>/dev/null
+"$IUM" guard unload > /dev/null 2>&1 && echo "iumd stopped, guard unloaded"
+rm -rf "$W"
