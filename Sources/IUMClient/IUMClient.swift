@@ -33,8 +33,12 @@ public final class IUMClient {
         let fd = ium_seqpacket_connect(socketPath)
         guard fd >= 0 else {
             let e = errno
+            let reason = String(cString: strerror(e))
+            if e == EACCES || e == EPERM {
+                throw ClientError(message: "cannot connect to \(socketPath): \(reason): this user may not reach iumd's socket", unreachable: true)
+            }
             throw ClientError(
-                message: "iumd is not running (cannot connect to \(socketPath): \(String(cString: strerror(e)))): start it with 'sudo systemctl start iumd' or 'sudo iumd &'",
+                message: "iumd is not running (cannot connect to \(socketPath): \(reason)): start it with 'sudo systemctl start iumd' or 'sudo iumd &'",
                 unreachable: true)
         }
         self.fd = fd
