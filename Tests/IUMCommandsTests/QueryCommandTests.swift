@@ -26,7 +26,7 @@ struct QueryCommandTests {
     @Test("the default query decodes PROCESS_EXTENDED_BASIC_INFORMATION with every Flags bit by name and the raw bytes")
     func defaultQuery() throws {
         let (child, _) = try startFixture(["sleep"])
-        let r = try ium("query", String(child.pid))
+        let r = try ium("query", "--local", String(child.pid))
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == "ProcessBasicInformation (class 0), length 64: STATUS_SUCCESS (0x00000000), ReturnLength 64")
@@ -47,7 +47,7 @@ struct QueryCommandTests {
         let (child, _) = try startFixture(["sleep"])
         child.signal(SIGSTOP)
         for _ in 0..<500 where !(try runCommand(["cat", "/proc/\(child.pid)/stat"]).stdout.contains(") T ")) { usleep(10_000) }
-        let r = try ium("query", String(child.pid))
+        let r = try ium("query", "--local", String(child.pid))
         #expect(r.stdout.contains("  Flags                         0x00000010 (IsFrozen)\n"))
         #expect(r.stdout.contains("    IsFrozen              1\n"))
     }
@@ -55,7 +55,7 @@ struct QueryCommandTests {
     @Test("--json prints the status, fields, flags and raw bytes with sorted keys")
     func json() throws {
         let (child, _) = try startFixture(["sleep"])
-        let r = try ium("query", String(child.pid), "--json")
+        let r = try ium("query", "--local", String(child.pid), "--json")
         #expect(r.status == 0)
         #expect(r.stdout.hasPrefix("{\"class\":{\"name\":\"ProcessBasicInformation\",\"value\":0},\"fields\":{\"AffinityMask\":"))
         #expect(r.stdout.contains("\"UniqueProcessId\":\(child.pid)"))
@@ -66,7 +66,7 @@ struct QueryCommandTests {
 
     @Test("--length 48 returns PROCESS_BASIC_INFORMATION")
     func length48() throws {
-        let r = try ium("query", String(getpid()), "--length", "48")
+        let r = try ium("query", "--local", String(getpid()), "--length", "48")
         #expect(r.status == 0)
         #expect(r.stdout.hasPrefix("ProcessBasicInformation (class 0), length 48: STATUS_SUCCESS (0x00000000), ReturnLength 48\n"))
         #expect(!r.stdout.contains("Size"))
@@ -74,14 +74,14 @@ struct QueryCommandTests {
 
     @Test("--length with a wrong size prints the NT status and ReturnLength and exits 1", arguments: ["0", "47", "49", "63", "65", "4096"])
     func wrongLength(length: String) throws {
-        let r = try ium("query", String(getpid()), "--length", length)
+        let r = try ium("query", "--local", String(getpid()), "--length", length)
         #expect(r.status == 1)
         #expect(r.stdout == "ProcessBasicInformation (class 0), length \(length): STATUS_INFO_LENGTH_MISMATCH (0xC0000004), ReturnLength not written\n")
     }
 
     @Test("--class with a variable-length class and a small length reports the length needed")
     func variableClass() throws {
-        let r = try ium("query", String(getpid()), "--class", "ImageFileName", "--length", "16")
+        let r = try ium("query", "--local", String(getpid()), "--class", "ImageFileName", "--length", "16")
         #expect(r.status == 1)
         #expect(r.stdout.hasPrefix("ProcessImageFileName (class 27), length 16: STATUS_INFO_LENGTH_MISMATCH (0xC0000004), ReturnLength "))
         #expect(!r.stdout.contains("not written"))
@@ -89,7 +89,7 @@ struct QueryCommandTests {
 
     @Test("an unserved class gives STATUS_INVALID_INFO_CLASS and exits 1")
     func invalidClass() throws {
-        let r = try ium("query", String(getpid()), "--class", "ProcessQuotaLimits")
+        let r = try ium("query", "--local", String(getpid()), "--class", "ProcessQuotaLimits")
         #expect(r.status == 1)
         #expect(r.stdout.hasPrefix("ProcessQuotaLimits (class 1), length 64: STATUS_INVALID_INFO_CLASS (0xC0000003)"))
     }
@@ -102,14 +102,24 @@ struct QueryCommandTests {
         (["query", "1", "--class", "Bogus"], "ium: unknown information class 'Bogus': use a number or a name such as ProcessBasicInformation.\n"),
     ])
     func badInput(args: [String], message: String) throws {
-        let r = try runCommand([iumBinary] + args)
+        let r = try runCommand([iumBinary, args[0], "--local"] + args.dropFirst())
         #expect(r.status == 64)
         #expect(r.stderr == message)
         #expect(r.stdout.isEmpty)
     }
 
+    @Test("without iumd, a command that needs it prints one line saying how to start it and exits 69", arguments: [
+        ["query", "1"], ["status"], ["tag", "1"], ["ps"], ["events"],
+    ])
+    func daemonDown(args: [String]) throws {
+        let r = try runCommand(["env", "IUM_SOCKET=/nonexistent/iumd.sock", iumBinary] + args)
+        #expect(r.status == 69)
+        #expect(r.stderr == "ium: iumd is not running (cannot connect to /nonexistent/iumd.sock: No such file or directory): start it with 'sudo systemctl start iumd' or 'sudo iumd &'\n")
+        #expect(r.stdout.isEmpty)
+    }
+
     @Test("an option-like pid is rejected by the parser with the usage exit code")
     func dashPid() throws {
-        #expect(try ium("query", "-5").status == 64)
+        #expect(try ium("query", "--local", "-5").status == 64)
     }
 }

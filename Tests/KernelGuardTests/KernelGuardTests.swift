@@ -147,10 +147,10 @@ extension KernelGuardTests {
         let (plain, _) = try startFixture(["sleep"])
         try g.tag(pid: secure.pid)
         let ium = repositoryRoot + "/.build/debug/ium"
-        let tagged = try runCommand([ium, "query", String(secure.pid)])
+        let tagged = try runCommand([ium, "query", "--local", String(secure.pid)])
         #expect(tagged.stdout.contains("  Flags                         0x00000080 (IsSecureProcess)\n"))
         #expect(tagged.stdout.contains("    IsSecureProcess       1\n"))
-        let untagged = try runCommand([ium, "query", String(plain.pid)])
+        let untagged = try runCommand([ium, "query", "--local", String(plain.pid)])
         #expect(untagged.stdout.contains("    IsSecureProcess       0\n"))
     }
 }
