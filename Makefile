@@ -20,11 +20,11 @@ BPF_SRC := bpf/guard.bpf.c bpf/include/ium_kernel.h CModules/GuardABI/include/gu
 ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc
 LIBIUM := $(BUILD)/lib/libium.so.1
 LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h
-C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules
+C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/bench
 PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 
-.PHONY: all deps vm-deps build bpf attackers libium test swift-test host-matrix host-e2e vm-test demo install clean
+.PHONY: all deps vm-deps build bpf attackers libium test swift-test host-matrix host-e2e vm-test demo bench install clean
 
 all: build
 
@@ -58,6 +58,8 @@ $(BUILD)/lib/is-secure: examples/main.c examples/IsSecureProcess.c $(LIBIUM)
 		-L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 $(BUILD)/lib/nt_rules: Tests/libium/nt_rules.c $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -lpthread -Wl,-rpath,'$$ORIGIN'
+$(BUILD)/lib/bench: Benchmarks/bench.c $(LIBIUM)
+	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 libium: $(LIBIUM) $(C_CLIENTS)
 
 $(BUILD)/attack/victim: Tests/attack/victim.c
@@ -100,6 +102,10 @@ vm-test: build attackers vm-deps
 
 demo: build attackers vm-deps
 	@scripts/demo.sh
+
+# Speed and cost, as ratios against baselines measured in the same run (BENCHMARKS.md).
+bench: build attackers vm-deps
+	Benchmarks/run.sh
 
 # Installs ium, iumd, the guard, libium (+ ntddk.h, pkg-config) and the systemd unit.
 install: build

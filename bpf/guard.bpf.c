@@ -368,21 +368,34 @@ static __always_inline struct task_struct *task_from_caller_pid(s32 pid)
     return 0;
 }
 
-// SIGKILL the caller (its whole thread group) when `pid` names a secure task of another
-// process. Returns whether it did.
-static __always_inline bool kill_if_secure(s32 pid, u32 operation, u32 mode)
+// SIGKILL the caller (its whole thread group) when the acquired `target` is a secure task of
+// another process, and report it. Releases `target`. Returns whether it killed.
+static __always_inline bool kill_caller_if_secure(struct task_struct *target, u32 operation, u32 mode,
+                                                  const char *name)
 {
-    struct task_struct *target = task_from_caller_pid(pid);
-    if (!target)
-        return false;
     struct task_struct *me = bpf_get_current_task_btf();
     bool hit = is_secure(target) && target->tgid != me->tgid;
     if (hit) {
         bpf_send_signal(SIGKILL);
-        report_denial(target, operation, mode, IUM_BACKEND_KILL, IUM_ACTION_KILLED, 0);
+        report_denial(target, operation, mode, IUM_BACKEND_KILL, IUM_ACTION_KILLED, name);
     }
     bpf_task_release(target);
     return hit;
+}
+
+// The same, for a pid number in the caller's namespace.
+static __always_inline bool kill_if_secure(s32 pid, u32 operation, u32 mode)
+{
+    struct task_struct *target = task_from_caller_pid(pid);
+    return target ? kill_caller_if_secure(target, operation, mode, 0) : false;
+}
+
+// The task (acquired) a struct pid names, or NULL.
+static __always_inline struct task_struct *task_of(struct pid *pid)
+{
+    if (!pid || !ium_ksym_exists(bpf_task_from_pid))
+        return 0;
+    return bpf_task_from_pid(BPF_CORE_READ(pid, numbers[0].nr));
 }
 
 /*
@@ -475,17 +488,9 @@ int ium_enter_pidfd_getfd(struct ium_sys_enter *ctx)
     struct inode *inode = BPF_CORE_READ(file, f_inode);
     struct pid *pid = BPF_CORE_READ(inode, i_sb, s_magic) == PID_FS_MAGIC
         ? BPF_CORE_READ(inode, i_private) : BPF_CORE_READ(file, private_data);
-    if (!pid || !ium_ksym_exists(bpf_task_from_pid))
-        return 0;
-    struct task_struct *target = bpf_task_from_pid(BPF_CORE_READ(pid, numbers[0].nr));
-    if (!target)
-        return 0;
-    struct task_struct *me = bpf_get_current_task_btf();
-    if (is_secure(target) && target->tgid != me->tgid) {
-        bpf_send_signal(SIGKILL);
-        report_denial(target, IUM_OP_PIDFD_GETFD, (u32)ctx->args[1], IUM_BACKEND_KILL, IUM_ACTION_KILLED, 0);
-    }
-    bpf_task_release(target);
+    struct task_struct *target = task_of(pid);
+    if (target)
+        kill_caller_if_secure(target, IUM_OP_PIDFD_GETFD, (u32)ctx->args[1], 0);
     return 0;
 }
 
@@ -522,17 +527,9 @@ static __always_inline int check_proc_open(struct ium_sys_exit *ctx)
     // container_of(inode, struct proc_inode, vfs_inode)
     void *base = (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode);
     bpf_core_read(&pid, sizeof(pid), base + bpf_core_field_offset(struct proc_inode, pid));
-    if (!pid || !ium_ksym_exists(bpf_task_from_pid))
-        return 0;
-    struct task_struct *target = bpf_task_from_pid(BPF_CORE_READ(pid, numbers[0].nr));
-    if (!target)
-        return 0;
-    struct task_struct *me = bpf_get_current_task_btf();
-    if (is_secure(target) && target->tgid != me->tgid) {
-        bpf_send_signal(SIGKILL);
-        report_denial(target, IUM_OP_PROC_OPEN, 0, IUM_BACKEND_KILL, IUM_ACTION_KILLED, (const char *)name);
-    }
-    bpf_task_release(target);
+    struct task_struct *target = task_of(pid);
+    if (target)
+        kill_caller_if_secure(target, IUM_OP_PROC_OPEN, 0, (const char *)name);
     return 0;
 }
 

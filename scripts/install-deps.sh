@@ -14,6 +14,7 @@ packages=(
     linux-libc-dev liburing-dev        # uapi headers for the BPF programs; the io_uring attacker
     libsqlite3-dev                     # the audit store (GRDB)
     strace gdb python3 util-linux procps  # real attackers and tools in the tests
+    bpftool                            # make bench: per-program run time (bpf_stats)
 )
 if [ "${1:-}" = vm ]; then
     packages+=(qemu-system-x86 busybox-static cpio linux-image-cloud-amd64 linux-image-6.12-cloud-amd64)

@@ -50,6 +50,11 @@ copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
 cp "$here/../e2e/e2e.sh" "$root/ium/e2e.sh"
 cp "$here/../../scripts/demo-story.sh" "$root/ium/demo-story.sh"
+if [ -n "${BENCH:-}" ]; then # make bench: the measurements and bpftool for bpf_stats
+    copy "$BENCH" /usr/local/bin/bench
+    cp "$here/../../Benchmarks/vm-bench.sh" "$root/ium/vm-bench.sh"
+    copy "$(command -v bpftool)" /usr/sbin/bpftool
+fi
 copy "$VICTIM" /usr/local/bin/victim
 copy "$ATTACK" /usr/local/bin/attack
 copy "$FIXTURE" /usr/local/bin/testproc

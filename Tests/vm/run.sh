@@ -38,8 +38,8 @@ for version in $kernels; do
         else why="the VM stopped before finishing (qemu exit $rc)"; fi
         echo "vm: $(basename "$kernel"): FAILED: $why"
         total_fail=$((total_fail + 1)); status=1
-    elif [ "${VM_MODE:-test}" = demo ]; then
-        echo "vm: $(basename "$kernel"): demo finished in ${elapsed}s"
+    elif [ "${VM_MODE:-test}" != test ]; then
+        echo "vm: $(basename "$kernel"): ${VM_MODE} finished in ${elapsed}s"
     elif [ -z "$result" ]; then
         echo "vm: $(basename "$kernel"): FAILED: no result line"
         total_fail=$((total_fail + 1)); status=1

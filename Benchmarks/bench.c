@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench: the measurements behind `make bench`. Each mode prints one JSON object.
+ *
+ *   bench query N                 NtQueryInformationProcess(PEBI, open handle to self) x N via libium
+ *   bench echo-server PATH        a minimal SOCK_SEQPACKET echo server (the baseline)
+ *   bench echo PATH N             64-byte round trips to it x N
+ *   bench proc PID N              read and parse /proc/PID/stat and status for the same facts x N
+ *   bench throughput CLIENTS SEC  CLIENTS processes doing open+query+close for SEC seconds
+ *   bench getpid N                mean ns per getpid()
+ *   bench forkexec N              mean us per fork + exec /bin/true + wait
+ *   bench storm RATE SEC          fork short-lived children at RATE per second for SEC seconds
+ *   bench many N                  N sleeping children; prints "ready", exits (killing them) on stdin EOF
+ *   bench tag SOCKET PIDFILE      tag every pid listed in PIDFILE through iumd; prints ms
+ */
+#define _GNU_SOURCE
+#include <ntddk.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report(const char *name, uint64_t *samples, long n) {
+    qsort(samples, (size_t)n, sizeof *samples, cmp_u64);
+    double mean = 0;
+    for (long i = 0; i < n; i++) mean += (double)samples[i];
+    mean /= (double)n;
+    printf("{\"bench\":\"%s\",\"n\":%ld,\"p50_ns\":%llu,\"p99_ns\":%llu,\"mean_ns\":%.0f}\n", name, n,
+           (unsigned long long)samples[n / 2], (unsigned long long)samples[(n * 99) / 100], mean);
+}
+
+static int connect_seqpacket(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) { perror("connect"); exit(2); }
+    return fd;
+}
+
+static int query_bench(long n) {
+    OBJECT_ATTRIBUTES oa;
+    CLIENT_ID cid = {(HANDLE)(ULONG_PTR)getpid(), NULL};
+    HANDLE h;
+    InitializeObjectAttributes(&oa, NULL, 0, NULL, NULL);
+    NTSTATUS s = NtOpenProcess(&h, PROCESS_QUERY_LIMITED_INFORMATION, &oa, &cid);
+    if (!NT_SUCCESS(s)) { fprintf(stderr, "open 0x%08X\n", (unsigned)s); return 2; }
+    uint64_t *t = malloc(sizeof *t * (size_t)n);
+    PROCESS_EXTENDED_BASIC_INFORMATION info;
+    for (long i = 0; i < 200; i++) NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
+    for (long i = 0; i < n; i++) {
+        uint64_t a = now_ns();
+        s = NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
+        t[i] = now_ns() - a;
+        if (s != STATUS_SUCCESS) { fprintf(stderr, "query 0x%08X\n", (unsigned)s); return 2; }
+    }
+    report("query", t, n);
+    return 0;
+}
+
+static int echo_server(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    unlink(path);
+    int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    if (bind(l, (struct sockaddr *)&addr, sizeof addr) || listen(l, 16)) { perror("bind"); return 2; }
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0) continue;
+        char buf[65536];
+        ssize_t n;
+        while ((n = recv(c, buf, sizeof buf, 0)) > 0) send(c, buf, (size_t)n, MSG_NOSIGNAL);
+        close(c);
+    }
+}
+
+static int echo_bench(const char *path, long n) {
+    int fd = connect_seqpacket(path);
+    char msg[64] = {1}, buf[64];
+    uint64_t *t = malloc(sizeof *t * (size_t)n);
+    for (long i = 0; i < 200; i++) { send(fd, msg, 64, 0); recv(fd, buf, 64, 0); }
+    for (long i = 0; i < n; i++) {
+        uint64_t a = now_ns();
+        send(fd, msg, 64, 0);
+        recv(fd, buf, 64, 0);
+        t[i] = now_ns() - a;
+    }
+    report("echo", t, n);
+    return 0;
+}
+
+/* The facts PEBI needs that /proc gives, parsed as a careful C client would. */
+static int proc_once(const char *stat_path, const char *status_path, long *sink) {
+    char buf[4096];
+    int fd = open(stat_path, O_RDONLY);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    long fields[50] = {0};
+    int i = 0;
+    for (char *tok = strtok(p + 2, " "); tok && i < 50; tok = strtok(NULL, " ")) fields[i++] = atol(tok);
+    *sink += fields[1] + fields[3] + fields[16] + fields[19] + fields[25] + fields[38];
+    fd = open(status_path, O_RDONLY);
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "Uid:", 4) || !strncmp(line, "TracerPid:", 10) || !strncmp(line, "NSpid:", 6) ||
+            !strncmp(line, "Cpus_allowed:", 13))
+            *sink += (long)strlen(line);
+    }
+    return 0;
+}
+
+static int proc_bench(int pid, long n) {
+    char stat_path[64], status_path[64];
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
+    snprintf(status_path, sizeof status_path, "/proc/%d/status", pid);
+    uint64_t *t = malloc(sizeof *t * (size_t)n);
+    long sink = 0;
+    for (long i = 0; i < 200; i++) proc_once(stat_path, status_path, &sink);
+    for (long i = 0; i < n; i++) {
+        uint64_t a = now_ns();
+        proc_once(stat_path, status_path, &sink);
+        t[i] = now_ns() - a;
+    }
+    report("proc", t, n);
+    return sink == 42 ? 1 : 0;
+}
+
+static int throughput(int clients, int seconds) {
+    int fds[2];
+    if (pipe(fds)) return 2;
+    for (int c = 0; c < clients; c++) {
+        if (fork() == 0) {
+            long ops = 0;
+            uint64_t end = now_ns() + (uint64_t)seconds * 1000000000ull;
+            while (now_ns() < end) {
+                OBJECT_ATTRIBUTES oa;
+                CLIENT_ID cid = {(HANDLE)(ULONG_PTR)getppid(), NULL};
+                HANDLE h;
+                PROCESS_EXTENDED_BASIC_INFORMATION info;
+                InitializeObjectAttributes(&oa, NULL, 0, NULL, NULL);
+                if (NtOpenProcess(&h, PROCESS_QUERY_LIMITED_INFORMATION, &oa, &cid) != STATUS_SUCCESS) _exit(2);
+                if (NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL) != STATUS_SUCCESS) _exit(2);
+                NtClose(h);
+                ops++;
+            }
+            (void)!write(fds[1], &ops, sizeof ops);
+            _exit(0);
+        }
+    }
+    long total = 0;
+    for (int c = 0; c < clients; c++) {
+        long ops = 0;
+        if (read(fds[0], &ops, sizeof ops) == (ssize_t)sizeof ops) total += ops;
+        wait(NULL);
+    }
+    printf("{\"bench\":\"throughput\",\"clients\":%d,\"ops_per_s\":%.0f}\n", clients, (double)total / seconds);
+    return 0;
+}
+
+static int getpid_bench(long n) {
+    for (long i = 0; i < 10000; i++) syscall(SYS_getpid);
+    uint64_t a = now_ns();
+    for (long i = 0; i < n; i++) syscall(SYS_getpid);
+    printf("{\"bench\":\"getpid\",\"n\":%ld,\"mean_ns\":%.1f}\n", n, (double)(now_ns() - a) / (double)n);
+    return 0;
+}
+
+static int forkexec_bench(long n) {
+    uint64_t a = now_ns();
+    for (long i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0) { execl("/bin/true", "true", (char *)NULL); _exit(127); }
+        waitpid(p, NULL, 0);
+    }
+    printf("{\"bench\":\"forkexec\",\"n\":%ld,\"mean_us\":%.1f}\n", n, (double)(now_ns() - a) / (double)n / 1000.0);
+    return 0;
+}
+
+static int storm(long rate, int seconds) {
+    signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
+    uint64_t start = now_ns(), period = 1000000000ull / (uint64_t)rate;
+    long made = 0;
+    for (uint64_t next = start; now_ns() < start + (uint64_t)seconds * 1000000000ull; next += period) {
+        while (now_ns() < next) { }
+        if (fork() == 0) _exit(0);
+        made++;
+    }
+    double elapsed = (double)(now_ns() - start) / 1e9;
+    printf("{\"bench\":\"storm\",\"target_rate\":%ld,\"forks\":%ld,\"achieved_rate\":%.0f}\n", rate, made, made / elapsed);
+    return 0;
+}
+
+static int many(long n) {
+    for (long i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0) { for (;;) pause(); }
+        if (p < 0) { perror("fork"); break; }
+    }
+    printf("ready\n");
+    fflush(stdout);
+    char c;
+    while (read(0, &c, 1) > 0) { }
+    signal(SIGTERM, SIG_IGN);
+    kill(0, SIGTERM);
+    return 0;
+}
+
+static int tag_all(const char *path, const char *pidfile) {
+    FILE *f = fopen(pidfile, "r");
+    if (!f) { perror(pidfile); return 2; }
+    int fd = connect_seqpacket(path);
+    unsigned char frame[16], reply[65536];
+    long n = 0, ok = 0;
+    int pid;
+    uint64_t a = now_ns();
+    while (fscanf(f, "%d", &pid) == 1) {
+        uint32_t magic = 0x314D5549, id = (uint32_t)++n;
+        uint16_t version = 1, type = 4;
+        memcpy(frame, &magic, 4); memcpy(frame + 4, &version, 2); memcpy(frame + 6, &type, 2);
+        memcpy(frame + 8, &id, 4); memcpy(frame + 12, &pid, 4);
+        send(fd, frame, 16, 0);
+        if (recv(fd, reply, sizeof reply, 0) >= 16 && !memcmp(reply + 12, "\0\0\0\0", 4)) ok++;
+    }
+    printf("{\"bench\":\"tag\",\"n\":%ld,\"tagged\":%ld,\"ms\":%.0f}\n", n, ok, (double)(now_ns() - a) / 1e6);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) { fprintf(stderr, "usage: see the comment at the top of bench.c\n"); return 64; }
+    const char *m = argv[1];
+    if (!strcmp(m, "query") && argc > 2) return query_bench(atol(argv[2]));
+    if (!strcmp(m, "echo-server") && argc > 2) return echo_server(argv[2]);
+    if (!strcmp(m, "echo") && argc > 3) return echo_bench(argv[2], atol(argv[3]));
+    if (!strcmp(m, "proc") && argc > 3) return proc_bench(atoi(argv[2]), atol(argv[3]));
+    if (!strcmp(m, "throughput") && argc > 3) return throughput(atoi(argv[2]), atoi(argv[3]));
+    if (!strcmp(m, "getpid") && argc > 2) return getpid_bench(atol(argv[2]));
+    if (!strcmp(m, "forkexec") && argc > 2) return forkexec_bench(atol(argv[2]));
+    if (!strcmp(m, "storm") && argc > 3) return storm(atol(argv[2]), atoi(argv[3]));
+    if (!strcmp(m, "many") && argc > 2) return many(atol(argv[2]));
+    if (!strcmp(m, "tag") && argc > 3) return tag_all(argv[2], argv[3]);
+    fprintf(stderr, "bench: unknown mode %s\n", m);
+    return 64;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Turns Benchmarks/run.sh's raw JSON lines into ratios, a table and results.json."""
+import json
+import platform
+import sys
+
+raw, out = sys.argv[1], sys.argv[2]
+rows = [json.loads(line) for line in open(raw) if line.strip()]
+by = {}
+for r in rows:
+    by.setdefault(r["key"], []).append(r)
+
+def one(key):
+    return by.get(key, [None])[0]
+
+figures, table = {}, []
+
+def add(name, value, unit, target=None, met=None):
+    figures[name] = {"value": value, "unit": unit, "target": target, "met": met}
+    mark = "" if met is None else ("  met" if met else "  NOT MET")
+    table.append(f"{name:<58} {value:>12.3f} {unit:<10} {target or '':<16}{mark}")
+
+for place in ("same", "cross"):
+    q, e = one(f"query_{place}"), one(f"echo_{place}")
+    if q and e:
+        add(f"query p50 ({place}-CPU), us", q["p50_ns"] / 1000, "us")
+        add(f"query p99 ({place}-CPU), us", q["p99_ns"] / 1000, "us")
+        add(f"raw 64-byte round trip p50 ({place}-CPU), us", e["p50_ns"] / 1000, "us")
+        add(f"query / raw round trip, p50 ({place}-CPU)", q["p50_ns"] / e["p50_ns"], "x", "<= 1.3", q["p50_ns"] / e["p50_ns"] <= 1.3)
+        add(f"query / raw round trip, p99 ({place}-CPU)", q["p99_ns"] / e["p99_ns"], "x", "<= 1.3", q["p99_ns"] / e["p99_ns"] <= 1.3)
+p, q = one("proc"), one("query_same")
+if p and q:
+    add("/proc parse p50, us", p["p50_ns"] / 1000, "us")
+    add("/proc parse / query, p50 (same-CPU)", p["p50_ns"] / q["p50_ns"], "x", ">= 3", p["p50_ns"] / q["p50_ns"] >= 3)
+    qc = one("query_cross")
+    if qc:
+        add("/proc parse / query, p50 (cross-CPU)", p["p50_ns"] / qc["p50_ns"], "x", ">= 3", p["p50_ns"] / qc["p50_ns"] >= 3)
+t1 = one("throughput_1")
+for c in (1, 2, 8):
+    t = one(f"throughput_{c}")
+    if t and t1:
+        add(f"open+query+close, {c} clients, ops/s", t["ops_per_s"], "ops/s")
+        if c > 1:
+            add(f"  scaling vs 1 client ({c} clients)", t["ops_per_s"] / t1["ops_per_s"], "x")
+for env, progs in (("host", by.get("prog", [])), ("vm-lsm", [r for r in by.get("vm", []) if r.get("bench") == "prog"])):
+    for r in sorted(progs, key=lambda r: r["name"]):
+        add(f"[{env}] {r['name']} ns per run ({r['run_cnt']} runs)", r["ns_per_run"], "ns", "<= 50", r["ns_per_run"] <= 50)
+g, u = one("getpid_guarded"), one("getpid_unguarded")
+if g and u:
+    add("[host kill] getpid, guarded / unguarded", g["mean_ns"] / u["mean_ns"], "x", "<= 1.10", g["mean_ns"] / u["mean_ns"] <= 1.10)
+g, u = one("forkexec_guarded"), one("forkexec_unguarded")
+if g and u:
+    add("[host kill] fork+exec+exit rate, % of unguarded", 100 * u["mean_us"] / g["mean_us"], "%", ">= 97", u["mean_us"] / g["mean_us"] >= 0.97)
+vm = {r["bench"]: r for r in by.get("vm", []) if r.get("bench") != "prog"}
+if "getpid_guarded" in vm:
+    r = vm["getpid_guarded"]["mean_ns"] / vm["getpid_unguarded"]["mean_ns"]
+    add("[vm lsm] getpid, guarded / unguarded", r, "x", "<= 1.10", r <= 1.10)
+    r = vm["forkexec_unguarded"]["mean_us"] / vm["forkexec_guarded"]["mean_us"]
+    add("[vm lsm] fork+exec+exit rate, % of unguarded", 100 * r, "%", ">= 97", r >= 0.97)
+for rate in (1000, 5000, 20000):
+    s, t = one(f"storm_{rate}"), one(f"storm_{rate}_table")
+    if s and t:
+        add(f"storm {rate}/s: achieved forks/s", s["achieved_rate"], "forks/s")
+        add(f"storm {rate}/s: events dropped (repaired by rescan: {t['repaired']})", t["dropped"], "events")
+        bad = t["missing_from_table"] + t["stale_in_table"]
+        add(f"storm {rate}/s: table entries differing from /proc after", bad, "entries", "0", bad == 0)
+s = one("start")
+if s:
+    add(f"iumd start to ready with {s['processes']} processes", s["ready_ms"], "ms", "<= 300", s["ready_ms"] <= 300)
+    add("iumd resident memory after start", s["rss_kb"] / 1024, "MiB", "<= 40", s["rss_kb"] / 1024 <= 40)
+t, m = one("tag"), one("tag_memory")
+if t and m:
+    add(f"tag {t['n']} processes ({t['tagged']} tagged)", t["ms"], "ms")
+    add("iumd memory growth tagging them", (m["rss_after_kb"] - m["rss_before_kb"]) / 1024, "MiB")
+
+machine = {"cpus": __import__("os").cpu_count(), "kernel": platform.release(), "machine": platform.machine()}
+json.dump({"machine": machine, "figures": figures, "raw": rows}, open(out, "w"), indent=1, sort_keys=True)
+print(f"\nium benchmarks — {machine['cpus']} CPUs, kernel {machine['kernel']}")
+print(f"{'figure':<58} {'value':>12} {'unit':<10} {'target':<16}")
+print("\n".join(table))
+print(f"\nwritten: {out}")

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# make bench: ium's speed and cost, each figure a ratio against a baseline measured in the
+# same run (these machines are noisy). Needs root. Writes .build/bench/results.json and
+# prints a table; BENCHMARKS.md records a run and explains the figures.
+#
+#   BENCH_QUICK=1   shorter runs (for a smoke test; the figures are noisier)
+#   BENCH_VM=0      skip the lsm measurements in the VM
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(swift build --show-bin-path)
+IUM=$bin/ium
+IUMD=$bin/iumd
+B=.build/lib/bench
+OUT=.build/bench
+mkdir -p "$OUT"
+RAW=$OUT/raw.jsonl
+: > "$RAW"
+quick=${BENCH_QUICK:-0}
+N=$([ "$quick" = 1 ] && echo 2000 || echo 20000)
+STORM_SECONDS=$([ "$quick" = 1 ] && echo 2 || echo 10)
+MANY=$([ "$quick" = 1 ] && echo 1000 || echo 10000)
+W=$(mktemp -d /tmp/ium-bench.XXXXXX)
+chmod 755 "$W"
+export IUM_SOCKET=$W/iumd.sock
+log() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+record() { # KEY JSON-LINE…: tag each JSON line with a key
+    while read -r line; do
+        case $line in "{"*) echo "{\"key\":\"$1\",${line#\{}" >> "$RAW" ;; esac
+    done
+}
+
+daemon=""
+start_daemon() {
+    "$IUMD" --socket "$IUM_SOCKET" --database "$W/audit.sqlite" > "$W/iumd.log" 2>&1 &
+    daemon=$!
+    local i=0
+    while [ ! -S "$IUM_SOCKET" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
+}
+stop_daemon() { [ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null; daemon=""; }
+cleanup() { stop_daemon; "$IUM" guard unload > /dev/null 2>&1 || true; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+
+"$IUM" guard unload > /dev/null 2>&1 || true
+log "machine: $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+# 1. Query latency: libium -> iumd, against a raw 64-byte round trip to a C echo server on
+#    the same kind of socket, with both placements, and against parsing /proc in C.
+start_daemon
+"$B" echo-server "$W/echo.sock" > "$W/echo.out" &
+echo_pid=$!
+while [ ! -s "$W/echo.out" ]; do sleep 0.01; done
+for placement in same cross; do
+    cpu=$([ $placement = same ] && echo 0 || echo 1)
+    taskset -a -p -c "$cpu" "$daemon" > /dev/null
+    taskset -a -p -c "$cpu" "$echo_pid" > /dev/null
+    log "query latency, server on CPU $cpu, client on CPU 0 ($placement)"
+    taskset -c 0 "$B" query "$N" | record "query_$placement"
+    taskset -c 0 "$B" echo "$W/echo.sock" "$N" | record "echo_$placement"
+done
+taskset -c 0 "$B" proc $$ "$N" | record proc
+kill "$echo_pid"
+taskset -a -p -c 0-$(($(nproc) - 1)) "$daemon" > /dev/null
+
+# 2. Open+query+close throughput.
+for clients in 1 2 8; do
+    log "throughput, $clients clients"
+    "$B" throughput "$clients" $([ "$quick" = 1 ] && echo 1 || echo 3) | record "throughput_$clients"
+done
+
+# 3. Guard cost: per-program run time (bpf_stats), an unrelated syscall, fork+exec+exit.
+log "guard cost: per-program run time"
+sysctl -qw kernel.bpf_stats_enabled=1
+"$B" forkexec 300 > /dev/null
+"$B" getpid 1000000 > /dev/null
+bpftool prog show --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("name", "").startswith("ium_") and p.get("run_cnt"):
+        print(json.dumps({"bench": "prog", "name": p["name"], "run_cnt": p["run_cnt"], "ns_per_run": p["run_time_ns"] / p["run_cnt"]}))
+' | record prog
+sysctl -qw kernel.bpf_stats_enabled=0
+for state in guarded unguarded; do
+    if [ $state = unguarded ]; then stop_daemon; "$IUM" guard unload > /dev/null; fi
+    log "getpid and fork+exec, $state"
+    taskset -c 0 "$B" getpid $([ "$quick" = 1 ] && echo 1000000 || echo 10000000) | record "getpid_$state"
+    taskset -c 0 "$B" forkexec $([ "$quick" = 1 ] && echo 300 || echo 2000) | record "forkexec_$state"
+done
+
+# 4. Event pipeline: fork storms; lost events, repairs, and the table against /proc.
+start_daemon
+for rate in 1000 5000 20000; do
+    log "fork storm at $rate/s for ${STORM_SECONDS}s"
+    before=$("$IUM" status --json)
+    "$B" storm "$rate" "$STORM_SECONDS" | record "storm_$rate"
+    sleep 1
+    after=$("$IUM" status --json)
+    table=$("$IUM" ps --json | python3 -c 'import json,sys; print(" ".join(str(r["pid"]) for r in json.load(sys.stdin)))')
+    proc=$(for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$(cut -d' ' -f9 "$d/stat" 2>/dev/null)" != "" ] && \
+        [ $(( $(cut -d' ' -f9 "$d/stat" 2>/dev/null || echo 0) & 0x200000 )) -eq 0 ] && echo "$p"; done | xargs)
+    python3 - "$before" "$after" "$table" "$proc" <<'PY' | record "storm_${rate}_table"
+import json, sys
+b, a = json.loads(sys.argv[1])["counters"], json.loads(sys.argv[2])["counters"]
+table, proc = set(sys.argv[3].split()), set(sys.argv[4].split())
+print(json.dumps({"bench": "storm-table", "dropped": a["eventsDropped"] - b["eventsDropped"],
+                  "rescans": a["rescans"] - b["rescans"], "repaired": a["repairs"] - b["repairs"],
+                  "missing_from_table": len(proc - table), "stale_in_table": len(table - proc)}))
+PY
+done
+stop_daemon
+
+# 5. Daemon start and memory with many processes; tagging them all.
+log "$MANY sleeping processes"
+mkfifo "$W/many.in"
+exec 7<>"$W/many.in"
+"$B" many "$MANY" < "$W/many.in" > "$W/many.out" &
+many_pid=$!
+while [ ! -s "$W/many.out" ]; do sleep 0.05; done
+baseline_rss=$(awk '/VmRSS/ {print $2}' /proc/self/status)
+start=$(date +%s%N)
+start_daemon
+ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+"$IUM" status > /dev/null
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
+processes=$("$IUM" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["processes"])')
+echo "{\"bench\":\"start\",\"processes\":$processes,\"ready_ms\":$ready_ms,\"rss_kb\":$rss_kb,\"shell_rss_kb\":$baseline_rss}" | record start
+pgrep -P "$many_pid" > "$W/pids"
+log "tagging $(wc -l < "$W/pids") processes"
+"$B" tag "$IUM_SOCKET" "$W/pids" | record tag
+rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
+echo "{\"bench\":\"tag-memory\",\"rss_before_kb\":$rss_kb,\"rss_after_kb\":$rss_after}" | record tag_memory
+exec 7>&-
+wait "$many_pid" 2>/dev/null || true
+stop_daemon
+"$IUM" guard unload > /dev/null 2>&1 || true
+
+# 6. The lsm backend's cost, inside the VM (TCG: absolute times are slow, ratios hold).
+if [ "${BENCH_VM:-1}" = 1 ]; then
+    log "lsm backend in the VM (Debian 6.12)"
+    make -s vm-deps > /dev/null
+    IUM_BIN=$IUM IUMD_BIN=$IUMD IUM_BPF_OBJECT=.build/bpf/ium-guard.bpf.o VICTIM=.build/attack/victim \
+        ATTACK=.build/attack/attack FIXTURE=.build/attack/testproc NT_RULES=.build/lib/nt_rules \
+        IS_SECURE=.build/lib/is-secure BENCH=$B Tests/vm/build-initramfs.sh "$W/vm.cpio" > /dev/null
+    VM_KERNELS=6.12 VM_MODE=bench Tests/vm/run.sh "$W/vm.cpio" | sed -n 's/^ *bench-json: //p' | record vm
+fi
+
+python3 Benchmarks/report.py "$RAW" "$OUT/results.json"
