@@ -10,7 +10,7 @@
  *   bench getpid N                mean ns per getpid()
  *   bench forkexec N              mean us per fork + exec /bin/true + wait
  *   bench storm RATE SEC          fork short-lived children at RATE per second for SEC seconds
- *   bench many N                  N sleeping children; prints "ready", exits (killing them) on stdin EOF
+ *   bench many N                  N sleeping children; prints "ready"; SIGTERM kills them and it
  *   bench tag SOCKET PIDFILE      tag every pid listed in PIDFILE through iumd; prints ms
  */
 #define _GNU_SOURCE
@@ -217,18 +217,23 @@ static int storm(long rate, int seconds) {
     return 0;
 }
 
+static volatile sig_atomic_t stop;
+static void on_term(int sig) { (void)sig; stop = 1; }
+
 static int many(long n) {
+    setpgid(0, 0); /* our own process group: the cleanup below must not reach the caller */
+    signal(SIGTERM, on_term);
     for (long i = 0; i < n; i++) {
         pid_t p = fork();
-        if (p == 0) { for (;;) pause(); }
+        if (p == 0) { signal(SIGTERM, SIG_DFL); for (;;) pause(); }
         if (p < 0) { perror("fork"); break; }
     }
     printf("ready\n");
     fflush(stdout);
-    char c;
-    while (read(0, &c, 1) > 0) { }
+    while (!stop) pause();
     signal(SIGTERM, SIG_IGN);
     kill(0, SIGTERM);
+    while (wait(NULL) > 0) { }
     return 0;
 }
 

@@ -9,7 +9,11 @@
 #   BENCH_VM=0      skip the lsm measurements in the VM
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(swift build --show-bin-path)
+# Release binaries: what users run (a debug build is several times slower).
+swift build -c release --product iumd >&2
+swift build -c release --product ium >&2
+bin=$(swift build -c release --show-bin-path)
+cp .build/bpf/ium-guard.bpf.o "$bin/"
 IUM=$bin/ium
 IUMD=$bin/iumd
 B=.build/lib/bench
@@ -96,25 +100,35 @@ for rate in 1000 5000 20000; do
     "$B" storm "$rate" "$STORM_SECONDS" | record "storm_$rate"
     sleep 1
     after=$("$IUM" status --json)
-    table=$("$IUM" ps --json | python3 -c 'import json,sys; print(" ".join(str(r["pid"]) for r in json.load(sys.stdin)))')
-    proc=$(for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$(cut -d' ' -f9 "$d/stat" 2>/dev/null)" != "" ] && \
-        [ $(( $(cut -d' ' -f9 "$d/stat" 2>/dev/null || echo 0) & 0x200000 )) -eq 0 ] && echo "$p"; done | xargs)
-    python3 - "$before" "$after" "$table" "$proc" <<'PY' | record "storm_${rate}_table"
-import json, sys
+    IUM="$IUM" python3 - "$before" "$after" <<'PY' | record "storm_${rate}_table"
+import json, os, subprocess, sys
+def processes():
+    found = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[6]) & 0x200000 == 0:  # not PF_KTHREAD
+                found.add(int(d))
+    return found
+# Compare with /proc as it was both before and after the table was read: processes that
+# lived through the read must be in the table; table entries must have existed.
+first = processes()
+table = {r["pid"] for r in json.loads(subprocess.run([os.environ["IUM"], "ps", "--json"], capture_output=True, check=True).stdout)}
+second = processes()
 b, a = json.loads(sys.argv[1])["counters"], json.loads(sys.argv[2])["counters"]
-table, proc = set(sys.argv[3].split()), set(sys.argv[4].split())
 print(json.dumps({"bench": "storm-table", "dropped": a["eventsDropped"] - b["eventsDropped"],
                   "rescans": a["rescans"] - b["rescans"], "repaired": a["repairs"] - b["repairs"],
-                  "missing_from_table": len(proc - table), "stale_in_table": len(table - proc)}))
+                  "missing_from_table": len((first & second) - table), "stale_in_table": len(table - (first | second))}))
 PY
 done
 stop_daemon
 
 # 5. Daemon start and memory with many processes; tagging them all.
 log "$MANY sleeping processes"
-mkfifo "$W/many.in"
-exec 7<>"$W/many.in"
-"$B" many "$MANY" < "$W/many.in" > "$W/many.out" &
+"$B" many "$MANY" > "$W/many.out" &
 many_pid=$!
 while [ ! -s "$W/many.out" ]; do sleep 0.05; done
 baseline_rss=$(awk '/VmRSS/ {print $2}' /proc/self/status)
@@ -130,7 +144,7 @@ log "tagging $(wc -l < "$W/pids") processes"
 "$B" tag "$IUM_SOCKET" "$W/pids" | record tag
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
 echo "{\"bench\":\"tag-memory\",\"rss_before_kb\":$rss_kb,\"rss_after_kb\":$rss_after}" | record tag_memory
-exec 7>&-
+kill "$many_pid"
 wait "$many_pid" 2>/dev/null || true
 stop_daemon
 "$IUM" guard unload > /dev/null 2>&1 || true

@@ -148,6 +148,15 @@ static __always_inline struct ium_event *reserve(u32 type)
     return e;
 }
 
+// Lifecycle events are frequent (every fork, exec, exit) and only feed iumd's table: they do
+// not wake the reader (a wakeup is an IPI, costly in a VM) until 64 KiB are waiting; iumd
+// also polls every 200 ms. Denials are rare and always wake it.
+static __always_inline void submit_lifecycle(struct ium_event *e)
+{
+    u64 pending = bpf_ringbuf_query(&ium_events, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(e, pending >= (64 << 10) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 // Records a denial by the current task against `target`.
 static __always_inline void report_denial(struct task_struct *target, u32 operation, u32 mode,
                                           u32 backend, u32 action, const char *name)
@@ -285,7 +294,7 @@ int BPF_PROG(ium_process_fork, struct task_struct *parent, struct task_struct *c
     e->start_ns = child->start_boottime;
     e->uid = (u32)bpf_get_current_uid_gid();
     bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), child->comm);
-    bpf_ringbuf_submit(e, 0);
+    submit_lifecycle(e);
     return 0;
 }
 
@@ -328,7 +337,7 @@ int BPF_PROG(ium_process_exec, struct task_struct *p, pid_t old_pid, struct linu
     e->uid = (u32)bpf_get_current_uid_gid();
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
-    bpf_ringbuf_submit(e, 0);
+    submit_lifecycle(e);
     return 0;
 }
 
@@ -350,7 +359,7 @@ int BPF_PROG(ium_process_exit, struct task_struct *p)
     e->exit_code = (flags & SIGNAL_GROUP_EXIT) ? BPF_CORE_READ(signal, group_exit_code) : p->exit_code;
     e->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
     bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
-    bpf_ringbuf_submit(e, 0);
+    submit_lifecycle(e);
     return 0;
 }
 

@@ -137,6 +137,8 @@ public final class GuardEventReader {
     public func poll(timeoutMilliseconds: Int32) -> [GuardEvent] {
         guard let ring else { return [] }
         _ = ring_buffer__poll(ring, timeoutMilliseconds)
+        // Lifecycle events are submitted without a wakeup (guard.bpf.c): drain them too.
+        _ = ring_buffer__consume(ring)
         defer { box.events.removeAll(keepingCapacity: true) }
         return box.events
     }
