@@ -101,7 +101,7 @@ for rate in 1000 5000 20000; do
     sleep 1
     after=$("$IUM" status --json)
     IUM="$IUM" python3 - "$before" "$after" <<'PY' | record "storm_${rate}_table"
-import json, os, subprocess, sys
+import json, os, subprocess, sys, time
 def processes():
     found = set()
     for d in os.listdir("/proc"):
@@ -116,6 +116,7 @@ def processes():
 # Compare with /proc as it was both before and after the table was read: processes that
 # lived through the read must be in the table; table entries must have existed.
 first = processes()
+time.sleep(0.5)  # iumd drains lifecycle events every 200 ms: let it see `first`
 table = {r["pid"] for r in json.loads(subprocess.run([os.environ["IUM"], "ps", "--json"], capture_output=True, check=True).stdout)}
 second = processes()
 b, a = json.loads(sys.argv[1])["counters"], json.loads(sys.argv[2])["counters"]

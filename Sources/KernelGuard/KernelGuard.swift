@@ -165,12 +165,11 @@ public final class KernelGuard: @unchecked Sendable {
         throw lastError ?? GuardError(.loadFailed, "no backend could be loaded")
     }
 
-    /// Program sections that belong to each backend; the others run in both.
+    /// Program sections that belong to each backend: `lsm/` to lsm, syscall tracepoints to
+    /// kill (they would slow every syscall under lsm), `tp_btf/` to both.
     static func belongs(section: String, to backend: Backend) -> Bool {
-        let lsmOnly = section.hasPrefix("lsm/")
-        let common = section.hasPrefix("tp_btf/") || section.hasPrefix("tp/syscalls/sys_enter_execve")
-        if common { return true }
-        return backend == .lsm ? lsmOnly : !lsmOnly
+        if section.hasPrefix("tp_btf/") { return true }
+        return backend == .lsm ? section.hasPrefix("lsm/") : !section.hasPrefix("lsm/")
     }
 
     private static func loadObject(path: String, backend: Backend, lifecycleEvents: Bool) throws(GuardError) -> [String: Int32] {
