@@ -107,10 +107,14 @@ demo: build attackers vm-deps
 bench: build attackers vm-deps
 	Benchmarks/run.sh
 
-# Installs ium, iumd, the guard, libium (+ ntddk.h, pkg-config) and the systemd unit.
+# Installs ium, iumd (release builds, Swift runtime linked in), the guard, libium (+ ntddk.h,
+# pkg-config) and the systemd unit.
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 install: build
+	$(SWIFT) build -c release --static-swift-stdlib --product iumd
+	$(SWIFT) build -c release --static-swift-stdlib --product ium
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ium $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
-	install -m 0755 $(BIN)/ium $(BIN)/iumd $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(RELEASE_BIN)/ium $(RELEASE_BIN)/iumd $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/ium/ium-guard.bpf.o
 	install -m 0755 $(LIBIUM) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libium.so.1 $(DESTDIR)$(PREFIX)/lib/libium.so
