@@ -114,7 +114,11 @@ public final class ProcessObject: Sendable {
     /// `/proc/PID/stat`, or from the pidfd (Linux 6.15+ keeps it after the reap).
     @discardableResult
     func noteExit(waitStatus known: Int32? = nil) -> ProcessExit {
-        if let exit = state.withLock({ $0.exit }) { return exit }
+        // A status learned later (the kernel's exit event) replaces an unknown one.
+        if let exit = state.withLock({ s -> ProcessExit? in
+            if let known, s.exit != nil, s.exit?.waitStatus == nil { s.exit?.waitStatus = known }
+            return s.exit
+        }) { return exit }
         var status = known
         if status == nil, let stat = try? reader.stat(identity.pid), stat.startTime == identity.startTime,
            stat.state == "Z" {
