@@ -113,7 +113,7 @@ public final class ProcessDirectory: Sendable {
     /// fork event recorded), or nil when there is no such process.
     /// - Parameter pid: The process id.
     public func object(pid: Int32) -> ProcessObject? {
-        if let existing = state.withLock({ $0.objects[pid]?.object }), !existing.snapshot().hasExited {
+        if let existing = state.withLock({ $0.objects[pid]?.object }), existing.isRunning {
             return existing
         }
         let creator = state.withLock { $0.entries[pid]?.creatorPid }

@@ -96,6 +96,12 @@ public final class ProcessObject: Sendable {
         return object
     }
 
+    /// Whether the process still runs (its exit not recorded, its pidfd not readable): no
+    /// `/proc` read.
+    public var isRunning: Bool {
+        state.withLock { $0.exit == nil } && ium_pidfd_exited(pidfd) == 0
+    }
+
     /// The facts as of now: read again while the process runs, the last ones after it exited.
     public func snapshot() -> ProcessSnapshot {
         if let exit = state.withLock({ $0.exit }) {
