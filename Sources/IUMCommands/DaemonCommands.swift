@@ -75,8 +75,9 @@ extension IUM {
         }
         /// Tags the process.
         public func run() throws {
+            guard let pid = Int32(pid) else { throw ExitCode.validationFailure }
             let client = try connectDaemon()
-            let reply = try daemonCall { () throws(ClientError) in try client.tag(pid: Int32(pid)!) }
+            let reply = try daemonCall { () throws(ClientError) in try client.tag(pid: pid) }
             guard reply.status == .success else {
                 Output.err("ium: " + reply.message)
                 throw reply.status == .invalidCID ? usageError("no process with id \(pid).") : ExitCode.failure

@@ -114,7 +114,7 @@ extension IUM.Guard {
         }
         /// Tags (or checks) the process.
         public func run() throws {
-            let pid = Int32(pid)!
+            guard let pid = Int32(pid) else { throw ExitCode.validationFailure }
             guard let loaded = try guardCall({ () throws(GuardError) in try KernelGuard.adopt() }) else {
                 Output.err("ium: no guard is loaded: run 'ium guard load' as root")
                 throw ExitCode.failure

@@ -55,7 +55,7 @@ extension IUM {
 
         /// Runs the query.
         public func run() throws {
-            let pid = Int32(pid)!, cls = ProcessInfoClass(name: infoClass)!
+            guard let pid = Int32(pid), let cls = ProcessInfoClass(name: infoClass) else { throw ExitCode.validationFailure }
             let length = self.length.flatMap { UInt32($0) } ?? Self.defaultLength(cls)
             let result = local ? try queryLocally(pid: pid, cls: cls, length: length) : try queryDaemon(pid: pid, cls: cls, length: length)
             if json {

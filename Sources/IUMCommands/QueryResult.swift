@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import IUMProtocol
 import NTModel
 import ProcessTable
 
@@ -31,7 +32,7 @@ struct QueryResult {
             var basicBytes = bytes
             var size: UInt64?
             if bytes.count == ProcessExtendedBasicInformation.size {
-                size = UInt64(le: bytes, at: 0)
+                size = le(UInt64.self, bytes, at: 0)
                 basicBytes = Array(bytes[8..<56])
             }
             guard let basic = try? ProcessBasicInformation(decoding: basicBytes) else { return [] }
@@ -62,8 +63,8 @@ struct QueryResult {
                     ("MaximumLength", String(s.length + 2), .unsigned(UInt64(s.length) + 2)),
                     ("Buffer", s.text, .string(s.text))]
         default:
-            let value: UInt64 = bytes.count == 8 ? UInt64(le: bytes, at: 0)
-                : bytes.count == 4 ? UInt64(UInt32(le: bytes, at: 0)) : UInt64(bytes[0])
+            let value: UInt64 = bytes.count == 8 ? le(UInt64.self, bytes, at: 0)
+                : bytes.count == 4 ? UInt64(le(UInt32.self, bytes, at: 0)) : UInt64(bytes[0])
             return [("Value", "0x" + Output.hex(value) + " (\(value))", .unsigned(value))]
         }
     }
@@ -71,7 +72,7 @@ struct QueryResult {
     /// The Flags of an extended structure, when the output is one.
     var flags: ProcessFlags? {
         guard infoClass == .basicInformation, outcome.output.count == ProcessExtendedBasicInformation.size else { return nil }
-        return ProcessFlags(rawValue: UInt32(le: outcome.output, at: 56))
+        return ProcessFlags(rawValue: le(UInt32.self, outcome.output, at: 56))
     }
 
     var statusLine: String {
@@ -122,11 +123,8 @@ struct QueryResult {
     }
 }
 
-extension FixedWidthInteger {
-    /// Reads a little-endian integer at `offset` (the caller checked the bounds).
-    init(le bytes: [UInt8], at offset: Int) {
-        var value = Self.zero
-        for i in 0..<MemoryLayout<Self>.size { value |= Self(truncatingIfNeeded: bytes[offset + i]) << (8 * i) }
-        self = value
-    }
+/// A little-endian integer at `offset` (0 when the bytes are short).
+private func le<T: FixedWidthInteger>(_ type: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+    var r = WireReader(bytes, offset: offset)
+    return (try? r.get(type)) ?? 0
 }

@@ -141,11 +141,7 @@ final class Connection {
         guard let group = getgrnam("ium") else { return false }
         let gid = group.pointee.gr_gid
         if peerGid == gid { return true }
-        guard let status = try? daemon.reader.statusText(caller.pid) else { return false }
-        for line in status.split(separator: "\n") where line.hasPrefix("Groups:") {
-            return line.dropFirst(7).split(whereSeparator: { $0 == " " || $0 == "\t" }).contains { UInt32($0) == gid }
-        }
-        return false
+        return (try? daemon.reader.status(caller.pid).groups.contains(gid)) ?? false
     }
 
     /// Sends audit rows after the request's id; with follow, keeps sending new rows until the
@@ -172,14 +168,3 @@ final class Connection {
 }
 
 struct ConnectionError: Error { var errno: Int32 }
-
-extension ProcReader {
-    func statusText(_ pid: Int32) throws -> String {
-        let fd = open("\(procRoot)/\(pid)/status", O_RDONLY)
-        guard fd >= 0 else { throw ConnectionError(errno: errno) }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        let n = read(fd, &bytes, bytes.count)
-        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : ""
-    }
-}

@@ -128,7 +128,7 @@ public final class Daemon: Service {
 
     private func startAccepting() {
         let state = self.state
-        startThread { [self] in
+        let started = startThread { [self] in
             while !stopping.load(ordering: .relaxed) {
                 let fd = ium_accept(listenFD)
                 if fd < 0 {
@@ -142,13 +142,19 @@ public final class Daemon: Service {
                     close(fd)
                     continue
                 }
-                startThread { [self] in
+                let started = startThread { [self] in
                     defer { activeConnections.wrappingSubtract(1, ordering: .relaxed) }
                     guard let connection = try? Connection(fd: fd, daemon: state) else { close(fd); return }
                     connection.serve()
                 }
+                if !started {
+                    activeConnections.wrappingSubtract(1, ordering: .relaxed)
+                    state.logger.error("cannot start a thread for a connection")
+                    close(fd)
+                }
             }
         }
+        if !started { state.logger.critical("cannot start the accept thread: no client will be served") }
     }
 
     /// The event thread: fork/exec/exit feed the process table, denials the audit store; a
@@ -160,10 +166,10 @@ public final class Daemon: Service {
             state.logger.error("cannot read guard events: \(error)")
             return
         }
-        startThread { [self] in
+        let started = startThread { [self] in
             var dropped = state.guardRef.counters().eventsDropped
             var lastRetention = monotonicMilliseconds()
-            let offset = bootToUnixOffsetNanoseconds()
+            let offset = BootClock.bootEpochNanoseconds()
             try? state.audit.applyRetention(now: unixNanoseconds())
             while !stopping.load(ordering: .relaxed) {
                 let events = reader.poll(timeoutMilliseconds: 200)
@@ -196,6 +202,7 @@ public final class Daemon: Service {
                 }
             }
         }
+        if !started { state.logger.critical("cannot start the event thread: the process table and audit store stay as they are") }
     }
 }
 
@@ -221,9 +228,3 @@ func unixNanoseconds() -> Int64 {
     return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
 }
 
-func bootToUnixOffsetNanoseconds() -> Int64 {
-    var real = timespec(), boot = timespec()
-    clock_gettime(CLOCK_REALTIME, &real)
-    clock_gettime(CLOCK_BOOTTIME, &boot)
-    return (Int64(real.tv_sec) - Int64(boot.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec) - Int64(boot.tv_nsec)
-}

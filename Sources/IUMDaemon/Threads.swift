@@ -12,15 +12,15 @@ private final class ThreadBody {
 
 /// Starts a detached thread.
 /// - Parameter body: What the thread runs.
-func startThread(_ body: @escaping () -> Void) {
+/// - Returns: false when no thread could be started (the body does not run).
+@discardableResult
+func startThread(_ body: @escaping () -> Void) -> Bool {
     let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     let rc = ium_thread_start({ arg in
-        let body = Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue()
-        body.body()
+        guard let arg else { return nil }
+        Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue().body()
         return nil
     }, box)
-    if rc != 0 {
-        // No thread: run the body's cleanup path by releasing the box; callers log the failure.
-        Unmanaged<ThreadBody>.fromOpaque(box).release()
-    }
+    if rc != 0 { Unmanaged<ThreadBody>.fromOpaque(box).release() }
+    return rc == 0
 }

@@ -125,11 +125,8 @@ public final class GuardEventReader {
         self.ring = ring
     }
 
-    deinit { ring__free() }
-
-    private func ring__free() {
+    deinit {
         if let ring { ring_buffer__free(ring) }
-        ring = nil
     }
 
     /// Waits up to `timeoutMilliseconds` for events and returns those that arrived (blocking).

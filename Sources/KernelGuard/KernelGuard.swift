@@ -113,7 +113,7 @@ public final class KernelGuard: @unchecked Sendable {
             }
             fds[name] = fd
         }
-        let config = try readConfig(fd: fds["ium_config"]!)
+        let config = try readConfig(fd: fds["ium_config", default: -1])
         let backend = Backend(abiValue: config.backend) ?? .kill
         let reason = backend == .lsm ? "BPF LSM active; adopted the guard pinned at \(pinRoot)"
             : BackendProbe.run().reason + "; adopted the kill guard pinned at \(pinRoot)"

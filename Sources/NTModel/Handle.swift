@@ -104,6 +104,6 @@ public struct HandleTable<Object>: Sendable where Object: Sendable {
 
     /// Every open handle with its entry, in handle order.
     public var all: [(handle: Handle, entry: HandleEntry<Object>)] {
-        entries.keys.sorted().map { (Handle(rawValue: $0), entries[$0]!) }
+        entries.sorted { $0.key < $1.key }.map { (Handle(rawValue: $0.key), $0.value) }
     }
 }

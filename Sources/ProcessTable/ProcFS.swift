@@ -135,6 +135,8 @@ public struct ProcStatus: Hashable, Sendable {
     public var uids: [UInt32] = []
     /// Real, effective, saved and filesystem gids.
     public var gids: [UInt32] = []
+    /// Supplementary group ids.
+    public var groups: [UInt32] = []
     /// The tracer's pid, 0 when not traced.
     public var tracerPid: Int32 = 0
     /// The process's pid in each PID namespace from the reader's down to its own.
@@ -152,6 +154,7 @@ public struct ProcStatus: Hashable, Sendable {
             switch key {
             case "Uid": uids = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
             case "Gid": gids = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
+            case "Groups": groups = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
             case "TracerPid": tracerPid = Int32(value.trimmingSpaces) ?? 0
             case "NSpid": nsPids = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int32($0) }
             case "Cpus_allowed":

@@ -260,9 +260,10 @@ public struct ProcessSnapshot: ProcessInformationSource {
 }
 
 /// Conversions between Linux clocks and NT FILETIMEs.
-enum BootClock {
-    /// The wall-clock time of boot in nanoseconds since 1970 (CLOCK_REALTIME − CLOCK_BOOTTIME).
-    static func bootEpochNanoseconds() -> Int64 {
+public enum BootClock {
+    /// The wall-clock time of boot in nanoseconds since 1970 (CLOCK_REALTIME − CLOCK_BOOTTIME):
+    /// add it to a boot-clock time to get Unix time.
+    public static func bootEpochNanoseconds() -> Int64 {
         var real = timespec(), boot = timespec()
         clock_gettime(CLOCK_REALTIME, &real)
         clock_gettime(CLOCK_BOOTTIME, &boot)

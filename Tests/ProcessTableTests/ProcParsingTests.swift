@@ -29,9 +29,10 @@ struct ProcParsingTests {
 
     @Test("status gives uids, TracerPid, NSpid and the first 64 CPUs of Cpus_allowed")
     func status() {
-        let s = ProcStatus(parsing: "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nTracerPid:\t77\nNSpid:\t900\t1\nCpus_allowed:\tff,00000003\n")
+        let s = ProcStatus(parsing: "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGroups:\t4 24 27 \nTracerPid:\t77\nNSpid:\t900\t1\nCpus_allowed:\tff,00000003\n")
         #expect(s.uids == [1000, 1001, 1002, 1003])
         #expect(s.euid == 1001)
+        #expect(s.groups == [4, 24, 27])
         #expect(s.tracerPid == 77)
         #expect(s.nsPids == [900, 1])
         #expect(s.cpusAllowed == 0xFF_0000_0003)

@@ -98,7 +98,6 @@ RPID=$VPID
 "$ATTACK" vmread "$RPID" "$VADDR" > /dev/null 2>&1
 rc=$?
 [ $rc -eq $DENIED ] && ok "and it is protected (exit $rc)" || bad "the ium run program is protected" "exit $rc"
-grep -q "^0$" /proc/"$RPID"/limits 2>/dev/null
 awk '/Max core file size/ {exit !($5 == 0)}' "/proc/$RPID/limits" && ok "it leaves no core dump (RLIMIT_CORE 0)" || bad "RLIMIT_CORE 0" "$(grep core /proc/$RPID/limits)"
 
 # Two users: the NT access rules.
@@ -125,7 +124,7 @@ rc=$?
 rc=$?
 [ $rc -eq 69 ] && ok "iumd stopped: ium says how to start it (exit 69)" || bad "ium without iumd exits 69" "exit $rc"
 start_daemon && ok "iumd restarts and adopts the pinned guard" || bad "iumd restarts" "$(tail -n 3 "$W/iumd.log")"
-grep -q '^    IsSecureProcess       1$' "$W/query.out" && "$IUM" query "$VPID" | grep -q '^    IsSecureProcess       1$' \
+"$IUM" query "$VPID" | grep -q '^    IsSecureProcess       1$' \
     && ok "after the restart it is still reported secure" || bad "still reported secure after restart" ""
 "$ATTACK" vmwrite "$VPID" "$VADDR" > /dev/null 2>&1
 rc=$?
