@@ -83,8 +83,8 @@ swift-test: build
 
 # The attack matrix against this machine's kernel, with the backend it supports.
 host-matrix: build attackers
-	IUM=$(BIN)/ium VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc \
-		sh Tests/attack/matrix.sh $$(scripts/host-backend.sh)
+	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc \
+		sh Tests/attack/matrix.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
 
 # iumd and its clients end to end on this kernel: the user story, libium's NT rules, the
 # WDK sample, a daemon restart, two users.

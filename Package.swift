@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "IUMCommands",
             dependencies: [
-                "NTModel", "ProcessTable", "KernelGuard", "IUMClient", "IUMProtocol",
+                "NTModel", "IUMClient", "IUMProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -101,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelGuardTests",
-            dependencies: ["KernelGuard", "ProcessTable", "NTModel", "TestSupport", "GuardABI"],
+            dependencies: ["KernelGuard", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "IUMProtocolTests", dependencies: ["IUMProtocol", "NTModel"], swiftSettings: swiftSettings),

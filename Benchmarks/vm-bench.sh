@@ -4,10 +4,9 @@
 # the same boot. Prints "bench-json: {…}" lines for Benchmarks/run.sh.
 B=/usr/local/bin/bench
 out() { sed 's/^{/bench-json: {"env":"vm-lsm",/'; }
-ium guard unload > /dev/null 2>&1
 $B getpid 2000000 | sed 's/"getpid"/"getpid_unguarded"/' | out
 $B forkexec 300 | sed 's/"forkexec"/"forkexec_unguarded"/' | out
-iumd --socket /tmp/bench.sock --database /tmp/bench.sqlite > /tmp/iumd.log 2>&1 &
+iumd --pin-dir /sys/fs/bpf/ium-bench --socket /tmp/bench.sock --database /tmp/bench.sqlite > /tmp/iumd.log 2>&1 &
 d=$!
 i=0
 while [ ! -S /tmp/bench.sock ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
@@ -23,4 +22,4 @@ for p in json.load(sys.stdin):
 echo 0 > /proc/sys/kernel/bpf_stats_enabled
 kill -TERM $d
 wait $d
-ium guard unload > /dev/null 2>&1
+iumd --pin-dir /sys/fs/bpf/ium-bench --unload > /dev/null 2>&1

@@ -4,18 +4,28 @@
 # The user's story, on whatever backend the kernel offers: start iumd, start a program that
 # holds a secret, tag it secure, attack it with strace -p and a process_vm_writev program,
 # see the denials, query its Flags, read the audit store, clean up.
+# The demo's iumd pins its guard under /sys/fs/bpf/ium-demo-<pid> with its own socket and
+# database, so a machine's own guard (if iumd already protects processes here) is untouched.
 # Environment: IUM, IUMD, VICTIM, ATTACK (make demo sets them; the VM has them on PATH).
 IUM=${IUM:-ium}
 IUMD=${IUMD:-iumd}
 VICTIM=${VICTIM:-victim}
 ATTACK=${ATTACK:-attack}
 W=$(mktemp -d /tmp/ium-demo.XXXXXX)
+PIN=/sys/fs/bpf/ium-demo-$$
 export IUM_SOCKET=$W/iumd.sock
+cleanup() {
+    kill -9 "${pid:-}" "${holder:-}" 2>/dev/null
+    [ -n "${daemon:-}" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+    [ -d "$PIN" ] && "$IUMD" --pin-dir "$PIN" --unload > /dev/null 2>&1
+    rm -rf "$W"
+}
+trap cleanup EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 say "Start iumd (it loads the kernel guard and picks the backend this kernel supports)"
-"$IUMD" --socket "$IUM_SOCKET" --database "$W/audit.sqlite" > "$W/iumd.log" 2>&1 &
+"$IUMD" --pin-dir "$PIN" --socket "$IUM_SOCKET" --database "$W/audit.sqlite" > "$W/iumd.log" 2>&1 &
 daemon=$!
 i=0
 while [ ! -S "$IUM_SOCKET" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
@@ -23,7 +33,8 @@ run "$IUM" status
 
 say "A program holding a secret in memory"
 mkfifo "$W/in"
-exec 3<>"$W/in"
+sleep 1000000 > "$W/in" &
+holder=$!
 "$VICTIM" < "$W/in" > "$W/victim.out" 2>&1 &
 i=0
 while [ ! -s "$W/victim.out" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
@@ -41,7 +52,7 @@ echo "(exit code $?: EPERM with the lsm backend, killed (137) with the kill back
 say "Write into its memory with process_vm_writev, as root"
 run "$ATTACK" vmwrite "$pid" "$addr"
 echo "(exit code $?)"
-echo check >&3
+echo check > "$W/in"
 sleep 0.2
 echo "the victim checks its secret: $(tail -n 1 "$W/victim.out")"
 
@@ -52,9 +63,7 @@ say "The audit store"
 sleep 0.3
 run "$IUM" events
 
-say "Clean up"
-kill -9 "$pid" 2>/dev/null
-kill -TERM "$daemon"
+say "Unload the guard (root, through iumd; a sealed guard would refuse)"
+run "$IUM" guard unload
 wait "$daemon" 2>/dev/null
-"$IUM" guard unload > /dev/null 2>&1 && echo "iumd stopped, guard unloaded"
-rm -rf "$W"
+daemon=

@@ -113,6 +113,13 @@ public final class IUMClient {
         return reply
     }
 
+    /// Asks iumd to unload the guard (root): it answers, then stops.
+    public func unload() throws(ClientError) -> StatusReply {
+        var (_, r) = try exchange(Frame.encode(.unload, requestId: id()) { _ in })
+        guard let reply = try? StatusReply(&r) else { throw ClientError(message: "malformed unload reply", unreachable: false) }
+        return reply
+    }
+
     /// The daemon's status.
     public func status() throws(ClientError) -> DaemonStatus {
         var (_, r) = try exchange(Frame.encode(.status, requestId: id()) { _ in })

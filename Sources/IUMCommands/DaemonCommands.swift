@@ -82,8 +82,11 @@ extension IUM {
                 Output.err("ium: " + reply.message)
                 throw reply.status == .invalidCID ? usageError("no process with id \(pid).") : ExitCode.failure
             }
-            Output.out(reply.message)
-            if !reply.message.contains("lsm backend") {
+            // The first line is the result; the daemon's warnings follow, one per line.
+            let lines = reply.message.split(separator: "\n").map(String.init)
+            Output.out(lines.first ?? "")
+            for warning in lines.dropFirst() { Output.err("ium: " + warning) }
+            if !(lines.first ?? "").contains("lsm backend") {
                 Output.err("ium: warning: the kill backend is best effort; 'ium status' lists its gaps")
             }
         }

@@ -2,9 +2,7 @@
 
 public import ArgumentParser
 import IUMClient
-import KernelGuard
 import NTModel
-import ProcessTable
 
 extension IUM {
     /// `ium query PID`: runs NtQueryInformationProcess on a process and decodes the result.
@@ -13,8 +11,8 @@ extension IUM {
         public static let configuration = CommandConfiguration(
             abstract: "Query a process with NtQueryInformationProcess and decode the result.",
             discussion: """
-                Asks iumd (or, with --local, the NT model in this process over /proc) to open PID \
-                with NtOpenProcess (MAXIMUM_ALLOWED) and query it. Without \
+                Asks iumd to open PID with NtOpenProcess (MAXIMUM_ALLOWED) and query it, with the \
+                caller's rights (iumd applies NT's access rules to this user). Without \
                 --length, class 0 uses the 64-byte PROCESS_EXTENDED_BASIC_INFORMATION; \
                 --length 48 asks for PROCESS_BASIC_INFORMATION, and any other length shows \
                 the status NT returns for it. Exits 1 when the status is a failure.
@@ -33,9 +31,6 @@ extension IUM {
 
         @Flag(help: "Print the result as JSON.")
         var json = false
-
-        @Flag(help: "Run the NT model in this process over /proc instead of asking iumd.")
-        var local = false
 
         /// Creates the command (argument-parser).
         public init() {}
@@ -57,7 +52,7 @@ extension IUM {
         public func run() throws {
             guard let pid = Int32(pid), let cls = ProcessInfoClass(name: infoClass) else { throw ExitCode.validationFailure }
             let length = self.length.flatMap { UInt32($0) } ?? Self.defaultLength(cls)
-            let result = local ? try queryLocally(pid: pid, cls: cls, length: length) : try queryDaemon(pid: pid, cls: cls, length: length)
+            let result = try queryDaemon(pid: pid, cls: cls, length: length)
             if json {
                 Output.out(result.json.rendered)
             } else {
@@ -88,28 +83,6 @@ extension IUM {
                                                        bufferAddress: buffer, returnLengthAddress: returned)
                 }
             }
-        }
-
-        private func queryLocally(pid: Int32, cls: ProcessInfoClass, length: UInt32) throws -> QueryResult {
-            let session = NTProcessSession(reader: ProcReader(kernel: Self.kernelFacts()))
-            let handle = try opened(session.openProcess(clientId: ClientID(process: UInt64(pid)), hasObjectName: false,
-                                                        desiredAccess: .maximumAllowed), pid: pid)
-            defer { session.close(handle) }
-            return QueryResult.run(infoClass: cls, length: length) { buffer, returned in
-                session.queryInformationProcess(handle: handle, infoClass: cls.rawValue, length: length,
-                                                buffer: .writable(address: buffer), returnLength: .writable(address: returned))
-            }
-        }
-
-        /// The tag store of the loaded guard, or none (IsSecureProcess then reads 0, said on stderr
-        /// when a guard is loaded but this user cannot read it).
-        static func kernelFacts() -> any KernelFactsProvider {
-            do {
-                if let loaded = try KernelGuard.adopt() { return GuardKernelFacts(loaded) }
-            } catch {
-                Output.err("ium: warning: cannot read the guard's tag store (\(error.message)); IsSecureProcess shows 0: run as root")
-            }
-            return NoKernelFacts()
         }
 
         static func defaultLength(_ cls: ProcessInfoClass) -> UInt32 {

@@ -15,23 +15,24 @@ internal import CLinuxShims
 /// The handle table is freed when the client disconnects.
 final class Connection {
     let fd: Int32
+    let peer: Peer
     let caller: CallerCredentials
-    let peerGid: UInt32
     let daemon: DaemonState
     let session: NTProcessSession
     var logger: Logger
+    /// Runs once the current replies are sent (the unload request stops the daemon after it
+    /// has answered).
+    var afterReplies: (() -> Void)?
 
-    init(fd: Int32, daemon: DaemonState) throws(ConnectionError) {
-        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
-        guard ium_peer_cred(fd, &pid, &uid, &gid) == 0 else { throw ConnectionError(errno: errno) }
+    init(fd: Int32, peer: Peer, daemon: DaemonState) {
         self.fd = fd
-        self.caller = CallerCredentials(pid: pid, uid: uid)
-        self.peerGid = gid
+        self.peer = peer
+        self.caller = CallerCredentials(pid: peer.pid, uid: peer.uid)
         self.daemon = daemon
         self.session = NTProcessSession(caller: caller, reader: daemon.reader, handleLimit: daemon.configuration.handleLimit,
                                         objects: { [directory = daemon.directory] in directory.object(pid: $0) })
         self.logger = daemon.logger
-        logger[metadataKey: "peer"] = "\(pid)/uid \(uid)"
+        logger[metadataKey: "peer"] = "\(peer.pid)/uid \(peer.uid)"
     }
 
     /// Reads frames until the peer disconnects.
@@ -51,6 +52,10 @@ final class Connection {
             let frame = Array(buffer[0..<min(n, buffer.count)])
             let (replies, keepOpen) = handle(frame, receivedSize: n)
             for reply in replies where !send(reply) { return }
+            if let action = afterReplies {
+                afterReplies = nil
+                action()
+            }
             if !keepOpen { return }
         }
     }
@@ -107,6 +112,8 @@ final class Connection {
                 let request = try EventsRequest(&payload)
                 streamEvents(request, requestId: header.requestId)
                 return ([], !request.follow)
+            case .unload:
+                return ([unload().encode(.unload, requestId: header.requestId)], true)
             case .error:
                 throw ProtocolError.invalidField("a client cannot send an error frame")
             }
@@ -122,26 +129,30 @@ final class Connection {
 
     /// Tags a process: root or members of the `ium` group; pid 0 is the caller itself.
     func tag(_ request: TagRequest) -> StatusReply {
-        guard mayTag() else {
+        guard daemon.isPrivileged(peer) else {
             return StatusReply(status: .accessDenied, message: "tagging needs root or membership of the 'ium' group")
         }
         let pid = request.pid == 0 ? caller.pid : request.pid
         do {
-            try daemon.guardRef.tag(pid: pid)
-            logger.notice("tagged process secure", metadata: ["pid": "\(pid)"])
-            return StatusReply(status: .success, message: "process \(pid) is secure (\(daemon.guardRef.backend) backend)")
+            let warnings = try daemon.tagger.tag(pid: pid)
+            logger.notice("tagged process secure", metadata: ["pid": "\(pid)", "warnings": "\(warnings)"])
+            let message = "process \(pid) is secure (\(daemon.guardRef.backend) backend)"
+            return StatusReply(status: .success, message: ([message] + warnings.map { "warning: " + $0 }).joined(separator: "\n"))
         } catch {
             let status: NTStatus = error.code == .noSuchProcess ? .invalidCID : .accessDenied
             return StatusReply(status: status, message: error.description)
         }
     }
 
-    private func mayTag() -> Bool {
-        if caller.uid == 0 { return true }
-        guard let group = getgrnam("ium") else { return false }
-        let gid = group.pointee.gr_gid
-        if peerGid == gid { return true }
-        return (try? daemon.reader.status(caller.pid).groups.contains(gid)) ?? false
+    /// Unloads the guard (root only): enforcement stops, every tag is gone, iumd stops after
+    /// answering.
+    func unload() -> StatusReply {
+        guard peer.uid == 0 else {
+            return StatusReply(status: .accessDenied, message: "unloading the guard needs root")
+        }
+        daemon.unloadGuard(requestedBy: peer)
+        afterReplies = { [daemon] in daemon.onStop?() }
+        return StatusReply(status: .success, message: "guard unloaded from \(daemon.guardRef.pinDirectory): enforcement stopped; iumd stops")
     }
 
     /// Sends audit rows after the request's id; with follow, keeps sending new rows until the
@@ -166,5 +177,3 @@ final class Connection {
         }
     }
 }
-
-struct ConnectionError: Error { var errno: Int32 }

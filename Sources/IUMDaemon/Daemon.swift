@@ -22,10 +22,15 @@ public struct DaemonConfiguration: Sendable {
     public var backend: Backend?
     /// The guard object; nil looks beside the executable.
     public var objectPath: String?
+    /// The bpffs directory the guard is pinned under (tests use their own).
+    public var pinDirectory = KernelGuard.defaultPinDirectory
     /// Tag iumd itself secure (and INSPECTOR, so it can read /proc/PID/exe of secure processes).
     public var selfProtect = true
-    /// The most simultaneous connections.
+    /// The most simultaneous connections of users that are neither root nor in the `ium`
+    /// group, all together; root and `ium` members are always served.
     public var maxConnections = 1024
+    /// The most simultaneous connections one such user may hold.
+    public var maxConnectionsPerUser = 64
     /// The most handles one connection may hold.
     public var handleLimit = 4096
     /// Days of audit history kept.
@@ -38,23 +43,51 @@ public struct DaemonConfiguration: Sendable {
 final class DaemonState: Sendable {
     let configuration: DaemonConfiguration
     let guardRef: KernelGuard
+    let tagger: Tagger
     let reader: ProcReader
     let directory: ProcessDirectory
     let audit: AuditStore
     let logger: Logger
     let started: UInt64 = monotonicMilliseconds()
     let kernel: String
+    /// Set once the guard was unloaded through a request.
+    let unloaded = Atomic<Bool>(false)
+    private let stopHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(configuration: DaemonConfiguration, guard: KernelGuard, audit: AuditStore, logger: Logger) {
         self.configuration = configuration
         self.guardRef = `guard`
-        self.reader = ProcReader(kernel: GuardKernelFacts(`guard`))
+        self.reader = ProcReader(kernel: GuardKernelFacts(guardRef: `guard`))
+        self.tagger = Tagger(guardRef: `guard`, reader: reader)
         self.directory = ProcessDirectory(reader: reader)
         self.audit = audit
         self.logger = logger
         var u = utsname()
         uname(&u)
         kernel = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    /// What ends the daemon's run loop (set by the daemon when it starts serving).
+    var onStop: (@Sendable () -> Void)? {
+        get { stopHandler.withLock { $0 } }
+        set { stopHandler.withLock { $0 = newValue } }
+    }
+
+    /// Root, or a member of the `ium` group (primary or supplementary): may tag, unload, and
+    /// always gets a connection.
+    func isPrivileged(_ peer: Peer) -> Bool {
+        if peer.uid == 0 { return true }
+        guard let group = getgrnam("ium") else { return false }
+        let gid = group.pointee.gr_gid
+        if peer.gid == gid { return true }
+        return (try? reader.status(peer.pid).groups.contains(gid)) ?? false
+    }
+
+    /// Unloads the guard (an administrator asked); the caller then stops the daemon.
+    func unloadGuard(requestedBy peer: Peer) {
+        guardRef.unload()
+        unloaded.store(true, ordering: .relaxed)
+        logger.notice("guard unloaded on request", metadata: ["by": "pid \(peer.pid) uid \(peer.uid)", "pins": "\(guardRef.pinDirectory)"])
     }
 
     func status() -> DaemonStatus {
@@ -69,12 +102,15 @@ final class DaemonState: Sendable {
 }
 
 /// iumd: loads (or adopts) the guard, keeps the process table and the audit store current
-/// from the guard's events, and serves requests on the socket until SIGTERM/SIGINT.
+/// from the guard's events, and serves requests on the socket until SIGTERM/SIGINT (or until
+/// an administrator unloads the guard through it).
 public final class Daemon: Service {
     let state: DaemonState
     private let stopping = Atomic<Bool>(false)
     private let listenFD: Int32
-    private let activeConnections = Atomic<Int>(0)
+    private let connections: ConnectionLimiter
+    private let stopRequests: AsyncStream<Void>
+    private let stopContinuation: AsyncStream<Void>.Continuation
 
     /// Starts everything that can fail before serving: the guard, self-protection, the store,
     /// the socket, the `/proc` scan.
@@ -84,21 +120,29 @@ public final class Daemon: Service {
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
         let guardRef: KernelGuard
         do {
-            guardRef = try KernelGuard.load(backend: configuration.backend, objectPath: configuration.objectPath)
+            guardRef = try KernelGuard.open(pinDirectory: configuration.pinDirectory, backend: configuration.backend,
+                                            objectPath: configuration.objectPath)
         } catch {
             throw DaemonError(exitCode: error.code == .notRoot ? 77 : 69, message: "cannot start the guard: \(error)")
         }
-        logger.info("guard ready", metadata: ["backend": "\(guardRef.backend)", "reason": "\(guardRef.reason)"])
-        if configuration.selfProtect {
-            do { try guardRef.tag(pid: getpid(), inspector: true) } catch {
-                throw DaemonError(exitCode: 1, message: "cannot tag iumd itself secure: \(error)")
-            }
-        }
+        logger.info("guard ready", metadata: ["backend": "\(guardRef.backend)", "reason": "\(guardRef.reason)",
+                                              "pins": "\(guardRef.pinDirectory)"])
         let audit: AuditStore
         do {
             audit = try AuditStore(path: configuration.databasePath, retentionDays: configuration.retentionDays)
         } catch {
             throw DaemonError(exitCode: 1, message: "cannot open the audit store \(configuration.databasePath): \(error)")
+        }
+        state = DaemonState(configuration: configuration, guard: guardRef, audit: audit, logger: logger)
+        if configuration.selfProtect {
+            do { try state.tagger.tag(pid: getpid(), inspector: true) } catch {
+                throw DaemonError(exitCode: 1, message: "cannot tag iumd itself secure: \(error)")
+            }
+        }
+        let limit = FileLimit.raise(toAtLeast: configuration.maxConnections * 2 + 256)
+        if limit < configuration.maxConnections * 2 + 256 {
+            logger.warning("the open-file limit is low: connections beyond it wait in the backlog",
+                           metadata: ["RLIMIT_NOFILE": "\(limit)"])
         }
         if let slash = configuration.socketPath.lastIndex(of: "/") {
             _ = mkdir(String(configuration.socketPath[..<slash]), 0o755)
@@ -108,47 +152,73 @@ public final class Daemon: Service {
             throw DaemonError(exitCode: 1, message: "cannot listen on \(configuration.socketPath): \(GuardError.errnoName(errno))")
         }
         listenFD = fd
-        state = DaemonState(configuration: configuration, guard: guardRef, audit: audit, logger: logger)
+        connections = ConnectionLimiter(total: configuration.maxConnections, perUser: configuration.maxConnectionsPerUser)
+        (stopRequests, stopContinuation) = AsyncStream.makeStream(of: Void.self)
         let n = state.directory.scan()
         logger.info("process table seeded from /proc", metadata: ["processes": "\(n)"])
     }
 
-    /// Serves until graceful shutdown.
+    /// Serves until graceful shutdown, or until the guard is unloaded through a request.
     public func run() async throws {
         startIngest()
         startAccepting()
         state.logger.notice("iumd ready", metadata: ["socket": "\(state.configuration.socketPath)"])
-        try? await gracefulShutdown()
+        try? await cancelWhenGracefulShutdown { [stopRequests] in
+            for await _ in stopRequests { break }
+        }
         stopping.store(true, ordering: .relaxed)
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
         unlink(state.configuration.socketPath)
-        state.logger.notice("iumd stopped; the guard stays loaded and keeps enforcing")
+        if state.unloaded.load(ordering: .relaxed) {
+            state.logger.notice("iumd stopped; the guard was unloaded")
+        } else {
+            state.logger.notice("iumd stopped; the guard stays loaded and keeps enforcing")
+        }
     }
 
+    /// The accept thread. It never gives up: when the process runs out of file descriptors or
+    /// memory it logs, waits and tries again. Users other than root and the `ium` group are
+    /// limited per user and in total, so they cannot take the slots root needs.
     private func startAccepting() {
         let state = self.state
+        state.onStop = { [stopContinuation] in stopContinuation.yield() }
         let started = startThread { [self] in
+            var lastWarning: UInt64 = 0
             while !stopping.load(ordering: .relaxed) {
                 let fd = ium_accept(listenFD)
                 if fd < 0 {
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
+                    let e = errno
+                    if stopping.load(ordering: .relaxed) { return }
+                    switch e {
+                    case EINTR, ECONNABORTED, EPROTO, EPERM: continue
+                    default:
+                        // EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything unexpected): back off.
+                        let now = monotonicMilliseconds()
+                        if now - lastWarning > 10_000 {
+                            state.logger.error("cannot accept connections; retrying", metadata: ["errno": "\(GuardError.errnoName(e))"])
+                            lastWarning = now
+                        }
+                        usleep(100_000)
+                        continue
+                    }
                 }
-                guard activeConnections.wrappingAdd(1, ordering: .relaxed).newValue <= state.configuration.maxConnections else {
-                    activeConnections.wrappingSubtract(1, ordering: .relaxed)
-                    let busy = StatusReply(status: .insufficientResources, message: "too many connections").encode(.error, requestId: 0)
+                var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+                guard ium_peer_cred(fd, &pid, &uid, &gid) == 0 else { close(fd); continue }
+                let peer = Peer(pid: pid, uid: uid, gid: gid)
+                guard let admission = connections.admit(peer, isPrivileged: { state.isPrivileged($0) }) else {
+                    let busy = StatusReply(status: .insufficientResources,
+                                           message: "too many connections from uid \(uid)").encode(.error, requestId: 0)
                     _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     close(fd)
                     continue
                 }
                 let started = startThread { [self] in
-                    defer { activeConnections.wrappingSubtract(1, ordering: .relaxed) }
-                    guard let connection = try? Connection(fd: fd, daemon: state) else { close(fd); return }
-                    connection.serve()
+                    defer { connections.release(peer, admission) }
+                    Connection(fd: fd, peer: peer, daemon: state).serve()
                 }
                 if !started {
-                    activeConnections.wrappingSubtract(1, ordering: .relaxed)
+                    connections.release(peer, admission)
                     state.logger.error("cannot start a thread for a connection")
                     close(fd)
                 }

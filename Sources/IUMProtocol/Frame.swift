@@ -68,6 +68,8 @@ public enum MessageType: UInt16, Sendable {
     case status = 6
     /// Audit rows (denials) and, with follow, new ones as they happen.
     case events = 7
+    /// Unload the guard (root): enforcement stops, every tag is gone, iumd stops.
+    case unload = 8
     /// A failed request: NT status and message.
     case error = 0xFFFF
 }

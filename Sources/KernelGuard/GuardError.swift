@@ -10,7 +10,7 @@ public struct GuardError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable {
         private enum Value: Hashable, Sendable {
             case notRoot, objectMissing, loadFailed, attachFailed, pinFailed, notLoaded,
-                 noSuchProcess, refused, mapFailed
+                 noSuchProcess, refused, mapFailed, busy, io
         }
         private let value: Value
         /// The guard needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_PERFMON).
@@ -31,6 +31,10 @@ public struct GuardError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let refused = Code(value: .refused)
         /// A map operation failed.
         public static let mapFailed = Code(value: .mapFailed)
+        /// Another process owns this guard (one owner per pin directory).
+        public static let busy = Code(value: .busy)
+        /// Reading a kernel file failed.
+        public static let io = Code(value: .io)
     }
 
     /// The kind of failure.
@@ -69,7 +73,8 @@ public struct GuardError: Error, Hashable, Sendable, CustomStringConvertible {
             EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", E2BIG: "E2BIG",
             EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT",
             EBUSY: "EBUSY", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC", ENOSYS: "ENOSYS",
-            EOPNOTSUPP: "EOPNOTSUPP", ENOTDIR: "ENOTDIR", ENODEV: "ENODEV",
+            EOPNOTSUPP: "EOPNOTSUPP", ENOTDIR: "ENOTDIR", ENODEV: "ENODEV", EMFILE: "EMFILE", ENFILE: "ENFILE",
+            ENOTTY: "ENOTTY", ETXTBSY: "ETXTBSY",
         ]
         return names[e] ?? "errno \(e)"
     }

@@ -6,7 +6,6 @@ import Glibc
 internal import CLibbpf
 internal import GuardABI
 internal import CLinuxShims
-public import ProcessTable
 import Synchronization
 
 /// How the guard enforces the contract on this kernel.
@@ -52,28 +51,37 @@ public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// The loaded (or adopted) BPF guard: its maps and, when this process loaded it, its links.
+/// The BPF guard pinned under one directory of bpffs, opened by its only owner.
 ///
-/// Programs, links and maps are pinned under ``pinRoot`` so enforcement and tags survive the
-/// process that loaded them; a new process adopts the pinned guard (``adopt()``).
+/// Programs, links and maps are pinned under ``pinDirectory`` so enforcement and tags survive
+/// the process that loaded them; a new owner adopts the pinned guard. Only one process owns a
+/// guard at a time: ``open(pinDirectory:backend:objectPath:lifecycleEvents:)`` takes an
+/// exclusive lock on the pin directory (`flock`) for as long as the object lives, so a second
+/// loader (or a second ring-buffer consumer stealing the owner's events) is refused.
+/// The production guard lives at ``defaultPinDirectory``; tests use their own directories.
 public final class KernelGuard: @unchecked Sendable {
     // @unchecked: every stored property is immutable after init; file descriptors are
     // closed in deinit and libbpf objects are never shared across threads.
 
-    /// Where the guard is pinned.
-    public static let pinRoot = "/sys/fs/bpf/ium"
+    /// Where iumd pins the machine's guard.
+    public static let defaultPinDirectory = "/sys/fs/bpf/ium"
     static let mapNames = ["ium_tags", "ium_events", "ium_counters", "ium_config", "ium_resume"]
 
+    /// The directory the guard is pinned under.
+    public let pinDirectory: String
     /// The backend in force.
     public let backend: Backend
     /// Why this backend was chosen (for `ium status`).
     public let reason: String
+    let lockFD: Int32
     let tagsFD: Int32
     let eventsFD: Int32
     let countersFD: Int32
     let configFD: Int32
 
-    private init(backend: Backend, reason: String, fds: [String: Int32]) {
+    private init(pinDirectory: String, lockFD: Int32, backend: Backend, reason: String, fds: [String: Int32]) {
+        self.pinDirectory = pinDirectory
+        self.lockFD = lockFD
         self.backend = backend
         self.reason = reason
         tagsFD = fds["ium_tags"] ?? -1
@@ -83,7 +91,7 @@ public final class KernelGuard: @unchecked Sendable {
     }
 
     deinit {
-        for fd in [tagsFD, eventsFD, countersFD, configFD] where fd >= 0 { close(fd) }
+        for fd in [tagsFD, eventsFD, countersFD, configFD, lockFD] where fd >= 0 { close(fd) }
     }
 
     // MARK: - Loading
@@ -100,48 +108,130 @@ public final class KernelGuard: @unchecked Sendable {
         return candidates.first { access($0, R_OK) == 0 }
     }
 
-    /// Adopts the guard pinned under ``pinRoot``, or nil when none is loaded.
-    public static func adopt() throws(GuardError) -> KernelGuard? {
-        guard access(pinRoot + "/ium_tags", F_OK) == 0 else { return nil }
+    /// Whether a guard is pinned under `pinDirectory`.
+    public static func isLoaded(pinDirectory: String = defaultPinDirectory) -> Bool {
+        access(pinDirectory + "/ium_tags", F_OK) == 0
+    }
+
+    /// Becomes the owner of the guard pinned under `pinDirectory`, loading, attaching and
+    /// pinning it first when none is there.
+    /// - Parameters:
+    ///   - pinDirectory: The bpffs directory of this guard.
+    ///   - backend: The backend to use; nil picks `lsm` when the kernel allows it, else `kill`.
+    ///     A pinned guard with another backend is refused.
+    ///   - objectPath: The compiled `ium-guard.bpf.o`.
+    ///   - lifecycleEvents: Whether the guard emits fork/exec/exit events (when it loads one).
+    /// - Throws: `.busy` when another process owns this guard, `.notRoot`, or a load failure.
+    public static func open(pinDirectory: String = defaultPinDirectory, backend wanted: Backend? = nil,
+                            objectPath: String? = nil, lifecycleEvents: Bool = true) throws(GuardError) -> KernelGuard {
+        guard geteuid() == 0 else {
+            throw GuardError(.notRoot, "owning the guard needs root", hint: "run it as root (sudo)")
+        }
+        _ = LibBPF.setUp
+        try Mounts.ensureBPFFS()
+        let lockFD = try lock(pinDirectory)
+        let opened: KernelGuard
+        do throws(GuardError) {
+            opened = isLoaded(pinDirectory: pinDirectory)
+                ? try adopt(pinDirectory: pinDirectory, lockFD: lockFD)
+                : try load(pinDirectory: pinDirectory, lockFD: lockFD, backend: wanted, objectPath: objectPath,
+                           lifecycleEvents: lifecycleEvents)
+        } catch {
+            close(lockFD)
+            throw error
+        }
+        if let wanted, wanted != opened.backend {
+            throw GuardError(.refused, "the \(opened.backend) guard is already loaded at \(pinDirectory)",
+                             hint: "unload it first ('ium guard unload') to switch to \(wanted)")
+        }
+        return opened
+    }
+
+    /// Becomes the owner of the guard pinned under `pinDirectory` without loading one.
+    /// - Throws: `.notLoaded` when nothing is pinned there, `.busy` when another process owns it.
+    public static func openPinned(pinDirectory: String = defaultPinDirectory) throws(GuardError) -> KernelGuard {
+        guard geteuid() == 0 else {
+            throw GuardError(.notRoot, "owning the guard needs root", hint: "run it as root (sudo)")
+        }
+        guard isLoaded(pinDirectory: pinDirectory) else {
+            throw GuardError(.notLoaded, "no guard is loaded at \(pinDirectory)")
+        }
+        _ = LibBPF.setUp
+        let lockFD = try lock(pinDirectory)
+        do { return try adopt(pinDirectory: pinDirectory, lockFD: lockFD) } catch {
+            close(lockFD)
+            throw error
+        }
+    }
+
+    /// Creates the pin directory if needed and takes its exclusive lock.
+    private static func lock(_ pinDirectory: String) throws(GuardError) -> Int32 {
+        _ = mkdir(pinDirectory, 0o700)
+        let fd = Glibc.open(pinDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw GuardError(.pinFailed, "cannot open the pin directory \(pinDirectory)", errno: errno)
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let e = errno
+            let holder = lockHolder(fd).map { " (pid \($0))" } ?? ""
+            close(fd)
+            if e == EWOULDBLOCK {
+                throw GuardError(.busy, "another process\(holder) owns the guard at \(pinDirectory)",
+                                 hint: "only one iumd runs per guard: stop that one, or ask it ('ium status', 'ium guard unload')")
+            }
+            throw GuardError(.pinFailed, "cannot lock the pin directory \(pinDirectory)", errno: e)
+        }
+        return fd
+    }
+
+    /// The pid holding the flock of an open file, from /proc/locks.
+    static func lockHolder(_ fd: Int32) -> Int32? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, let text = try? readSmallFile("/proc/locks") else { return nil }
+        let major = UInt32(truncatingIfNeeded: (st.st_dev >> 8) & 0xFFF | (st.st_dev >> 32) & ~0xFFF)
+        let minor = UInt32(truncatingIfNeeded: st.st_dev & 0xFF | (st.st_dev >> 12) & ~0xFF)
+        let device = hex2(major) + ":" + hex2(minor) + ":" + String(st.st_ino)
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 5, fields[1] == "FLOCK", fields[5] == device { return Int32(fields[4]) }
+        }
+        return nil
+    }
+
+    private static func hex2(_ n: UInt32) -> String {
+        let s = String(n, radix: 16)
+        return s.count < 2 ? "0" + s : s
+    }
+
+    private static func adopt(pinDirectory: String, lockFD: Int32) throws(GuardError) -> KernelGuard {
         var fds: [String: Int32] = [:]
         for name in mapNames {
-            let fd = bpf_obj_get(pinRoot + "/" + name)
+            let fd = bpf_obj_get(pinDirectory + "/" + name)
             guard fd >= 0 else {
+                let e = errno
                 fds.values.forEach { close($0) }
-                throw GuardError(.notLoaded, "cannot open the pinned map \(pinRoot)/\(name)", errno: errno,
-                                 hint: "remove \(pinRoot) (ium guard unload) and load the guard again")
+                throw GuardError(.notLoaded, "cannot open the pinned map \(pinDirectory)/\(name)", errno: e,
+                                 hint: "the guard there is incomplete: unload it (iumd --unload) and start iumd again")
             }
             fds[name] = fd
         }
-        let config = try readConfig(fd: fds["ium_config", default: -1])
+        let config: ium_config
+        do { config = try readConfig(fd: fds["ium_config", default: -1]) } catch {
+            fds.values.forEach { close($0) }
+            throw error
+        }
         let backend = Backend(abiValue: config.backend) ?? .kill
-        let reason = backend == .lsm ? "BPF LSM active; adopted the guard pinned at \(pinRoot)"
-            : BackendProbe.run().reason + "; adopted the kill guard pinned at \(pinRoot)"
-        return KernelGuard(backend: backend, reason: reason, fds: fds)
+        let reason = backend == .lsm ? "BPF LSM active; adopted the guard pinned at \(pinDirectory)"
+            : BackendProbe.run().reason + "; adopted the kill guard pinned at \(pinDirectory)"
+        return KernelGuard(pinDirectory: pinDirectory, lockFD: lockFD, backend: backend, reason: reason, fds: fds)
     }
 
-    /// Loads, attaches and pins the guard, or adopts the one already pinned.
-    /// - Parameters:
-    ///   - backend: The backend to use; nil picks `lsm` when the kernel allows it, else `kill`.
-    ///   - objectPath: The compiled `ium-guard.bpf.o`.
-    ///   - lifecycleEvents: Whether the guard emits fork/exec/exit events.
-    public static func load(backend wanted: Backend? = nil, objectPath: String? = nil, lifecycleEvents: Bool = true) throws(GuardError) -> KernelGuard {
-        if let existing = try adopt() {
-            if let wanted, wanted != existing.backend {
-                throw GuardError(.refused, "the \(existing.backend) guard is already loaded",
-                                 hint: "run 'ium guard unload' first to switch to \(wanted)")
-            }
-            return existing
-        }
-        guard geteuid() == 0 else {
-            throw GuardError(.notRoot, "loading the guard needs root", hint: "run it as root (sudo)")
-        }
-        _ = LibBPF.setUp
+    private static func load(pinDirectory: String, lockFD: Int32, backend wanted: Backend?, objectPath: String?,
+                             lifecycleEvents: Bool) throws(GuardError) -> KernelGuard {
         guard let path = objectPath ?? defaultObjectPath() else {
             throw GuardError(.objectMissing, "ium-guard.bpf.o not found",
                              hint: "build it with 'make bpf' or set IUM_BPF_OBJECT to its path")
         }
-        try Mounts.ensureBPFFS()
         Mounts.ensureTraceFS()
         let probe = BackendProbe.run()
         let order: [Backend]
@@ -150,19 +240,39 @@ public final class KernelGuard: @unchecked Sendable {
         var lastError: GuardError?
         for backend in order {
             do {
-                let fds = try loadObject(path: path, backend: backend, lifecycleEvents: lifecycleEvents)
+                let fds = try loadObject(path: path, pinDirectory: pinDirectory, backend: backend, lifecycleEvents: lifecycleEvents)
                 if backend == .lsm { reason = "BPF LSM active (\(probe.lsmList ?? "?"))" }
-                return KernelGuard(backend: backend, reason: reason, fds: fds)
+                return KernelGuard(pinDirectory: pinDirectory, lockFD: lockFD, backend: backend, reason: reason, fds: fds)
             } catch {
                 lastError = error
-                if backend == .lsm {
-                    reason = "the kernel refused the lsm programs: "
-                        + (error.errno.map { GuardError.errnoName($0) } ?? "error")
-                        + " (BPF trampolines unavailable?); using the kill backend"
-                }
+                if backend == .lsm { reason = lsmRefusal(error) }
             }
         }
         throw lastError ?? GuardError(.loadFailed, "no backend could be loaded")
+    }
+
+    private static func lsmRefusal(_ error: GuardError) -> String {
+        "the kernel refused the lsm programs: " + (error.errno.map { GuardError.errnoName($0) } ?? "error")
+            + " (BPF trampolines unavailable?); using the kill backend"
+    }
+
+    /// The backend this kernel accepts and why, found by loading the lsm programs into the
+    /// kernel and freeing them at once (nothing is attached or pinned).
+    /// - Parameter objectPath: The compiled guard.
+    public static func probeBackend(objectPath: String? = nil) throws(GuardError) -> (backend: Backend, reason: String) {
+        guard geteuid() == 0 else { throw GuardError(.notRoot, "probing the kernel needs root", hint: "run it as root (sudo)") }
+        _ = LibBPF.setUp
+        guard let path = objectPath ?? defaultObjectPath() else {
+            throw GuardError(.objectMissing, "ium-guard.bpf.o not found", hint: "build it with 'make bpf'")
+        }
+        let probe = BackendProbe.run()
+        guard probe.lsmAvailable else { return (.kill, probe.reason) }
+        do {
+            try withLoadedObject(path: path, backend: .lsm) { _ in }
+            return (.lsm, "BPF LSM active (\(probe.lsmList ?? "?"))")
+        } catch {
+            return (.kill, lsmRefusal(error))
+        }
     }
 
     /// Program sections that belong to each backend: `lsm/` to lsm, syscall tracepoints to
@@ -172,7 +282,8 @@ public final class KernelGuard: @unchecked Sendable {
         return backend == .lsm ? section.hasPrefix("lsm/") : !section.hasPrefix("lsm/")
     }
 
-    private static func loadObject(path: String, backend: Backend, lifecycleEvents: Bool) throws(GuardError) -> [String: Int32] {
+    /// Opens the object, loads the backend's programs, runs `body`, and frees the object.
+    private static func withLoadedObject<T>(path: String, backend: Backend, _ body: (OpaquePointer) throws(GuardError) -> T) throws(GuardError) -> T {
         libbpfMessages.withLock { $0.removeAll() }
         guard let object = bpf_object__open_file(path, nil) else {
             throw GuardError(.objectMissing, "cannot open \(path)", errno: errno, hint: LibBPF.recentErrors())
@@ -185,77 +296,90 @@ public final class KernelGuard: @unchecked Sendable {
             program = bpf_object__next_program(object, p)
         }
         try LibBPF.check(bpf_object__load(object), .loadFailed, "the kernel refused the \(backend) programs")
+        return try body(object)
+    }
 
-        // Attach everything before pinning anything, so a failure leaves no half guard.
-        var links: [(String, OpaquePointer)] = []
-        defer { links.forEach { bpf_link__destroy($0.1) } }
-        program = bpf_object__next_program(object, nil)
-        while let p = program {
-            if bpf_program__autoload(p) {
-                let name = String(cString: bpf_program__name(p))
-                guard let link = bpf_program__attach(p) else {
-                    throw GuardError(.attachFailed, "cannot attach \(name)", errno: errno, hint: LibBPF.recentErrors())
+    private static func loadObject(path: String, pinDirectory: String, backend: Backend, lifecycleEvents: Bool) throws(GuardError) -> [String: Int32] {
+        try withLoadedObject(path: path, backend: backend) { (object) throws(GuardError) in
+            // Attach everything before pinning anything, so a failure leaves no half guard.
+            var links: [(String, OpaquePointer)] = []
+            defer { links.forEach { bpf_link__destroy($0.1) } }
+            var program = bpf_object__next_program(object, nil)
+            while let p = program {
+                if bpf_program__autoload(p) {
+                    let name = String(cString: bpf_program__name(p))
+                    guard let link = bpf_program__attach(p) else {
+                        throw GuardError(.attachFailed, "cannot attach \(name)", errno: errno, hint: LibBPF.recentErrors())
+                    }
+                    links.append((name, link))
                 }
-                links.append((name, link))
+                program = bpf_object__next_program(object, p)
             }
-            program = bpf_object__next_program(object, p)
-        }
 
-        var config = ium_config()
-        config.lifecycle_events = lifecycleEvents ? 1 : 0
-        config.backend = backend.abiValue
-        guard let configMap = bpf_object__find_map_by_name(object, "ium_config") else {
-            throw GuardError(.loadFailed, "the object has no ium_config map")
-        }
-        var zero: UInt32 = 0
-        try LibBPF.check(bpf_map_update_elem(bpf_map__fd(configMap), &zero, &config, UInt64(BPF_ANY)), .mapFailed, "cannot write the guard's config")
+            var config = ium_config()
+            config.lifecycle_events = lifecycleEvents ? 1 : 0
+            config.backend = backend.abiValue
+            guard let configMap = bpf_object__find_map_by_name(object, "ium_config") else {
+                throw GuardError(.loadFailed, "the object has no ium_config map")
+            }
+            var zero: UInt32 = 0
+            try LibBPF.check(bpf_map_update_elem(bpf_map__fd(configMap), &zero, &config, UInt64(BPF_ANY)), .mapFailed, "cannot write the guard's config")
 
-        _ = mkdir(pinRoot, 0o700)
-        do throws(GuardError) {
+            do throws(GuardError) {
+                for name in mapNames {
+                    guard let map = bpf_object__find_map_by_name(object, name) else {
+                        throw GuardError(.loadFailed, "the object has no map \(name)")
+                    }
+                    try LibBPF.check(bpf_map__pin(map, pinDirectory + "/" + name), .pinFailed, "cannot pin \(name)")
+                }
+                for (name, link) in links {
+                    try LibBPF.check(bpf_link__pin(link, pinDirectory + "/link_" + name), .pinFailed, "cannot pin \(name)")
+                }
+            } catch {
+                unpinAll(pinDirectory)
+                throw error
+            }
+            // Open the maps through their pins: the fds outlive the object.
+            var fds: [String: Int32] = [:]
             for name in mapNames {
-                guard let map = bpf_object__find_map_by_name(object, name) else {
-                    throw GuardError(.loadFailed, "the object has no map \(name)")
+                let fd = bpf_obj_get(pinDirectory + "/" + name)
+                guard fd >= 0 else {
+                    let e = errno
+                    fds.values.forEach { close($0) }
+                    unpinAll(pinDirectory)
+                    throw GuardError(.pinFailed, "cannot open the pinned map \(name)", errno: e)
                 }
-                try LibBPF.check(bpf_map__pin(map, pinRoot + "/" + name), .pinFailed, "cannot pin \(name)")
+                fds[name] = fd
             }
-            for (name, link) in links {
-                try LibBPF.check(bpf_link__pin(link, pinRoot + "/link_" + name), .pinFailed, "cannot pin \(name)")
-            }
-        } catch {
-            unpinAll()
-            throw error
+            return fds
         }
-        // Open the maps through their pins: the fds outlive the object.
-        var fds: [String: Int32] = [:]
-        for name in mapNames { fds[name] = bpf_obj_get(pinRoot + "/" + name) }
-        return fds
     }
 
     /// Removes the pinned guard: links detach and, once no process holds them, programs and
-    /// maps (with every tag) are freed. Enforcement stops.
-    public static func unload() throws(GuardError) {
-        guard access(pinRoot, F_OK) == 0 else {
-            throw GuardError(.notLoaded, "no guard is loaded (\(pinRoot) does not exist)")
-        }
-        unpinAll()
+    /// maps (with every tag) are freed. Enforcement stops. This object stays usable only to
+    /// be released.
+    public func unload() {
+        Self.unpinAll(pinDirectory)
     }
 
-    private static func unpinAll() {
-        guard let dir = opendir(pinRoot) else { return }
+    private static func unpinAll(_ pinDirectory: String) {
+        guard let dir = opendir(pinDirectory) else { return }
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
             if name != "." && name != ".." { names.append(name) }
         }
         closedir(dir)
-        for name in names { unlink(pinRoot + "/" + name) }
-        rmdir(pinRoot)
+        for name in names { unlink(pinDirectory + "/" + name) }
+        rmdir(pinDirectory)
     }
 
     // MARK: - Tags
 
     /// The tag flags of a process (`IUM_TAG_*`), 0 when untagged.
     /// - Parameter pid: The process id.
+    /// - Throws: `.noSuchProcess` when the process is gone; `.mapFailed` when the tag store
+    ///   cannot be read (never read as "not secure").
     public func tagFlags(pid: Int32) throws(GuardError) -> UInt32 {
         let pidfd = try openPidfd(pid)
         defer { close(pidfd) }
@@ -268,57 +392,23 @@ public final class KernelGuard: @unchecked Sendable {
         return tag.flags
     }
 
-    /// Whether a process is tagged secure.
-    /// - Parameter pid: The process id.
-    public func isSecure(pid: Int32) -> Bool {
-        ((try? tagFlags(pid: pid)) ?? 0) & UInt32(IUM_TAG_SECURE) != 0
-    }
-
-    /// Tags a process secure. Irreversible: a trustlet cannot stop being one.
-    ///
-    /// Refused for pid 1, kernel threads, a process that is gone, and a process that is being
-    /// traced (its tracer would keep its access).
+    /// Adds tag flags to a process through a pidfd (so a recycled pid is never tagged: the
+    /// pidfd names one process). Irreversible: nothing removes a flag.
     /// - Parameters:
-    ///   - pid: The process to tag.
-    ///   - inspector: Also mark it as iumd (may pass PTRACE_MODE_READ checks); for iumd itself.
-    public func tag(pid: Int32, inspector: Bool = false) throws(GuardError) {
-        guard pid != 1 else {
-            throw GuardError(.refused, "pid 1 (init) cannot be tagged", hint: "tag the service's own process instead")
-        }
-        let reader = ProcReader()
-        let stat: ProcStat
-        do { stat = try reader.stat(pid) } catch {
-            throw GuardError(.noSuchProcess, "no process with id \(pid)")
-        }
-        guard stat.pid == pid, stat.flags & ProcStat.pfKthread == 0 else {
-            throw GuardError(.refused, "process \(pid) is a kernel thread and cannot be tagged")
-        }
-        try refuseIfTraced(pid, reader: reader)
+    ///   - pid: The process.
+    ///   - flags: `IUM_TAG_*` bits (``TagFlags``) to add.
+    public func addTag(pid: Int32, flags: TagFlags) throws(GuardError) {
         let pidfd = try openPidfd(pid)
         defer { close(pidfd) }
         var key = pidfd
         var tag = ium_tag()
-        if bpf_map_lookup_elem(tagsFD, &key, &tag) != 0 { tag = ium_tag() }
-        tag.flags |= UInt32(IUM_TAG_SECURE) | (inspector ? UInt32(IUM_TAG_INSPECTOR) : 0)
+        if bpf_map_lookup_elem(tagsFD, &key, &tag) != 0 {
+            guard errno == ENOENT else { throw GuardError(.mapFailed, "cannot read the tag of process \(pid)", errno: errno) }
+            tag = ium_tag()
+        }
+        tag.flags |= flags.rawValue
         guard bpf_map_update_elem(tagsFD, &key, &tag, UInt64(BPF_ANY)) == 0 else {
             throw GuardError(.mapFailed, "cannot tag process \(pid)", errno: errno)
-        }
-        // No core dumps: RLIMIT_CORE 0, inherited by children and kept across exec.
-        _ = ium_disable_core_dumps(pid)
-        // A tracer that attached between the check and the tag keeps its access: say so.
-        if let tracer = try? reader.status(pid).tracerPid, tracer != 0 {
-            throw GuardError(.refused, "process \(pid) is tagged, but process \(tracer) attached as its tracer before the tag took effect",
-                             hint: "the tracer keeps its access until it detaches")
-        }
-    }
-
-    private func refuseIfTraced(_ pid: Int32, reader: ProcReader) throws(GuardError) {
-        guard let status = try? reader.status(pid) else {
-            throw GuardError(.noSuchProcess, "no process with id \(pid)")
-        }
-        if status.tracerPid != 0 {
-            throw GuardError(.refused, "process \(pid) is being traced by process \(status.tracerPid)",
-                             hint: "a tracer would keep its access: detach it (or start the program with 'ium run') and tag again")
         }
     }
 
@@ -355,10 +445,22 @@ public final class KernelGuard: @unchecked Sendable {
         return config
     }
 
-    /// Opens a reader of the guard's event ring buffer.
+    /// Opens a reader of the guard's event ring buffer (the owner's only).
     public func events() throws(GuardError) -> GuardEventReader {
         try GuardEventReader(mapFD: eventsFD)
     }
+}
+
+/// The tag bits of a process (`IUM_TAG_*` of guard_abi.h).
+public struct TagFlags: OptionSet, Hashable, Sendable {
+    /// The raw bits.
+    public let rawValue: UInt32
+    /// Creates flags from raw bits.
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// A trustlet: nobody else may reach into it.
+    public static let secure = TagFlags(rawValue: UInt32(IUM_TAG_SECURE))
+    /// iumd itself: may make PTRACE_MODE_READ checks on secure processes (never ATTACH).
+    public static let inspector = TagFlags(rawValue: UInt32(IUM_TAG_INSPECTOR))
 }
 
 /// The guard's counters.
@@ -375,21 +477,25 @@ public struct GuardCounters: Hashable, Sendable {
     public var resumes: UInt64
 }
 
-/// A `KernelFactsProvider` that reads the tag store.
-public struct GuardKernelFacts: KernelFactsProvider {
-    let guardRef: KernelGuard
-    /// Creates the provider.
-    /// - Parameter guard: The loaded guard.
-    public init(_ guard: KernelGuard) { self.guardRef = `guard` }
-    /// Whether the process is tagged secure in the kernel.
-    public func isTaggedSecure(pid: Int32) -> Bool { guardRef.isSecure(pid: pid) }
-    /// Not read from the kernel yet: nil.
-    public func isDumpable(pid: Int32) -> Bool? { nil }
-}
-
 func readlinkString(_ path: String) throws -> String {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     let n = readlink(path, &buffer, buffer.count - 1)
     guard n >= 0 else { throw GuardError(.noSuchProcess, "readlink \(path)", errno: errno) }
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func readSmallFile(_ path: String) throws(GuardError) -> String {
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw GuardError(.io, "cannot open \(path)", errno: errno) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else { throw GuardError(.io, "cannot read \(path)", errno: errno) }
+        if n == 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -6,13 +6,7 @@ import Testing
 import IUMProtocol
 import GRDB
 @testable import IUMDaemon
-
-func temporaryPath(_ name: String) -> String {
-    var template = Array("/tmp/ium-test-XXXXXX".utf8CString)
-    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    chmod(dir, 0o755) // other users reach the daemon's socket in it
-    return dir + "/" + name
-}
+import TestSupport
 
 func denial(_ n: Int, time: Int64) -> AuditRecord {
     AuditRecord(id: 0, time: time, operation: "vm-write", action: "denied", backend: "lsm", callerPid: Int32(100 + n),

@@ -9,32 +9,14 @@ import Testing
 import NTModel
 import IUMProtocol
 import IUMClient
-import KernelGuard
 import TestSupport
 internal import CLinuxShims
 
-let iumdBinary = repositoryRoot + "/.build/debug/iumd"
-let canRunDaemon = runningAsRoot && access(iumdBinary, X_OK) == 0 && access(repositoryRoot + "/.build/debug/ium-guard.bpf.o", R_OK) == 0
-
-final class RunningDaemon {
-    let child: Child
-    let socket: String
-    init() throws {
-        let dir = temporaryPath("x")
-        socket = String(dir.dropLast(2)) + "/iumd.sock"
-        child = try spawnChild([iumdBinary, "--socket", socket, "--database", String(dir.dropLast(2)) + "/audit.sqlite"])
-        for _ in 0..<1000 where access(socket, F_OK) != 0 { usleep(10_000) }
-        try #require(access(socket, F_OK) == 0, "iumd did not start")
-    }
+extension TestDaemon {
     func raw() throws -> Int32 {
         let fd = ium_seqpacket_connect(socket)
         try #require(fd >= 0)
         return fd
-    }
-    deinit {
-        child.signal(SIGTERM)
-        child.wait()
-        try? KernelGuard.unload()
     }
 }
 
@@ -53,11 +35,11 @@ func errorReply(_ bytes: [UInt8]?) throws -> StatusReply? {
     return type == .error ? try StatusReply(&r) : nil
 }
 
-@Suite("iumd against hostile and slow clients", .serialized, .enabled(if: canRunDaemon, "needs root, BPF and a built iumd"))
+@Suite("iumd against hostile and slow clients", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
 struct DaemonProtocolTests {
     @Test("a frame that is not ium's gets an error reply and the connection is closed; the daemon lives on")
     func badMagic() throws {
-        let d = try RunningDaemon()
+        let d = try TestDaemon()
         let fd = try d.raw()
         defer { close(fd) }
         _ = sendRaw(fd, Array("GET / HTTP/1.1\r\n".utf8))
@@ -70,7 +52,7 @@ struct DaemonProtocolTests {
 
     @Test("truncated payloads, unknown types and oversize frames get error replies; the connection keeps working")
     func malformedButRecoverable() throws {
-        let d = try RunningDaemon()
+        let d = try TestDaemon()
         let fd = try d.raw()
         defer { close(fd) }
         _ = sendRaw(fd, Frame.encode(.open, requestId: 1) { $0.put(UInt32(7)) })
@@ -92,7 +74,7 @@ struct DaemonProtocolTests {
 
     @Test("a client that never reads does not block another client")
     func slowClient() throws {
-        let d = try RunningDaemon()
+        let d = try TestDaemon()
         let slow = try d.raw()
         defer { close(slow) }
         // Ask for the whole table again and again without reading the replies.
@@ -104,7 +86,7 @@ struct DaemonProtocolTests {
 
     @Test("a client's handle table is limited, and freed when it disconnects")
     func handleLimit() throws {
-        let d = try RunningDaemon()
+        let d = try TestDaemon()
         do {
             let client = try IUMClient(socketPath: d.socket)
             var last: Result<Handle, NTStatus> = .failure(.success)
@@ -117,14 +99,93 @@ struct DaemonProtocolTests {
 
     @Test("tagging needs root or the ium group")
     func tagNeedsPrivilege() throws {
-        let d = try RunningDaemon()
+        let d = try TestDaemon()
         let (victim, _) = try startFixture(["sleep"])
         let r = try runCommand(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env",
-                                "IUM_SOCKET=\(d.socket)", repositoryRoot + "/.build/debug/ium", "tag", String(victim.pid)])
+                                "IUM_SOCKET=\(d.socket)", builtBinaries + "/ium", "tag", String(victim.pid)])
         #expect(r.status == 1)
         #expect(r.stderr == "ium: tagging needs root or membership of the 'ium' group\n")
         let client = try IUMClient(socketPath: d.socket)
         #expect(try client.tag(pid: victim.pid).status == .success)
         #expect(try client.tag(pid: 0x7FFF_FFF0).status == .invalidCID)
+    }
+}
+
+@Suite("iumd owns its guard", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
+struct DaemonOwnershipTests {
+    @Test("a second iumd for the same guard exits 69 and names the owner")
+    func secondOwnerRefused() throws {
+        let d = try TestDaemon()
+        let dir = temporaryPath("second")
+        let r = try runCommand([builtBinaries + "/iumd", "--pin-dir", d.pinDirectory, "--socket", dir + ".sock", "--database", dir + ".sqlite"])
+        #expect(r.status == 69)
+        #expect(r.stderr.contains("another process (pid \(d.child.pid)) owns the guard at \(d.pinDirectory)"))
+        #expect(access(dir + ".sock", F_OK) != 0, "the second daemon never listened")
+    }
+
+    @Test("iumd --unload refuses while iumd owns the guard, and removes it once iumd is stopped")
+    func unloadWhileStopped() throws {
+        let d = try TestDaemon()
+        let busy = try runCommand([builtBinaries + "/iumd", "--pin-dir", d.pinDirectory, "--unload"])
+        #expect(busy.status == 69)
+        #expect(access(d.pinDirectory + "/ium_tags", F_OK) == 0)
+        d.child.signal(SIGTERM)
+        d.child.wait()
+        #expect(access(d.pinDirectory + "/ium_tags", F_OK) == 0, "the guard outlives iumd")
+        let r = try runCommand([builtBinaries + "/iumd", "--pin-dir", d.pinDirectory, "--unload"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "guard unloaded from \(d.pinDirectory): enforcement stopped\n")
+        #expect(access(d.pinDirectory, F_OK) != 0)
+    }
+
+    @Test("the unload request: refused to other users, done for root, and iumd stops")
+    func unloadRequest() throws {
+        let d = try TestDaemon()
+        let other = try runCommand(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env",
+                                    "IUM_SOCKET=\(d.socket)", builtBinaries + "/ium", "guard", "unload"])
+        #expect(other.status == 1)
+        #expect(other.stderr == "ium: unloading the guard needs root\n")
+        #expect(!other.stdout.contains("unloaded"))
+        #expect(access(d.pinDirectory + "/ium_tags", F_OK) == 0)
+        let root = try runCommand(["env", "IUM_SOCKET=\(d.socket)", builtBinaries + "/ium", "guard", "unload"])
+        #expect(root.status == 0)
+        #expect(root.stdout == "guard unloaded from \(d.pinDirectory): enforcement stopped; iumd stops\n")
+        #expect(d.child.wait() == 0, "iumd exits 0")
+        #expect(access(d.pinDirectory, F_OK) != 0)
+    }
+}
+
+@Suite("iumd's tag policy", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
+struct TagPolicyTests {
+    @Test("tagging is refused for pid 1, a kernel thread, a missing process and a traced process")
+    func refusals() throws {
+        let d = try TestDaemon()
+        let client = try IUMClient(socketPath: d.socket)
+        let init1 = try client.tag(pid: 1)
+        #expect(init1.status == .accessDenied && init1.message.hasPrefix("pid 1 (init) cannot be tagged"))
+        let kthread = try client.tag(pid: 2)
+        #expect(kthread.status == .accessDenied && kthread.message.hasPrefix("process 2 is a kernel thread"))
+        #expect(try client.tag(pid: 0x7FFF_FFF0).status == .invalidCID)
+        let (child, _) = try startFixture(["sleep"])
+        let strace = try spawnChild(["strace", "-qq", "-o", "/dev/null", "-p", String(child.pid)])
+        for _ in 0..<500 where (try? runCommand(["grep", "-q", "TracerPid:[[:space:]]*\(strace.pid)", "/proc/\(child.pid)/status"]).status) != 0 {
+            usleep(10_000)
+        }
+        let traced = try client.tag(pid: child.pid)
+        #expect(traced.status == .accessDenied)
+        #expect(traced.message.contains("being traced by process \(strace.pid)"))
+        strace.signal(SIGINT)
+        strace.wait()
+        let later = try runCommand(["env", "IUM_SOCKET=\(d.socket)", builtBinaries + "/ium", "query", String(child.pid), "--json"])
+        #expect(later.stdout.contains("\"IsSecureProcess\":false"))
+    }
+
+    @Test("a tagged process gets RLIMIT_CORE 0")
+    func noCoreDumps() throws {
+        let d = try TestDaemon()
+        let (child, _) = try startFixture(["sleep"])
+        #expect(try IUMClient(socketPath: d.socket).tag(pid: child.pid).status == .success)
+        let limits = try runCommand(["grep", "Max core file size", "/proc/\(child.pid)/limits"])
+        #expect(limits.stdout.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).first == "0")
     }
 }

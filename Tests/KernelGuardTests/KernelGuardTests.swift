@@ -9,8 +9,7 @@
 import Glibc
 #endif
 import Testing
-import NTModel
-import ProcessTable
+import Synchronization
 @testable import KernelGuard
 import TestSupport
 
@@ -21,80 +20,86 @@ let guardObject: String? = {
 
 let canLoadGuard = runningAsRoot && guardObject != nil
 
+/// A guard pinned under a test directory of its own, unloaded when the test ends: the
+/// machine's own guard (/sys/fs/bpf/ium) is never touched.
+final class TestGuard {
+    static let count = Mutex(0)
+    let pinDirectory: String
+    var guardRef: KernelGuard?
+    init(backend: Backend? = nil) throws {
+        let n = Self.count.withLock { n in
+            n += 1
+            return n
+        }
+        pinDirectory = "/sys/fs/bpf/ium-test-\(getpid())-g\(n)"
+        guardRef = try KernelGuard.open(pinDirectory: pinDirectory, backend: backend, objectPath: guardObject)
+    }
+    var g: KernelGuard { guardRef! }
+    deinit {
+        guardRef?.unload()
+        guardRef = nil
+    }
+}
+
 @Suite("Kernel guard on this kernel", .serialized, .enabled(if: canLoadGuard, "needs root and the built guard (make bpf)"))
 struct KernelGuardTests {
-    func loaded() throws -> KernelGuard {
-        try? KernelGuard.unload()
-        return try KernelGuard.load(objectPath: guardObject)
-    }
-
-    @Test("load picks a backend, says why, and pins maps and links under /sys/fs/bpf/ium")
+    @Test("open picks a backend, says why, and pins maps and links under its directory")
     func loadAndPin() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
-        #expect(!g.reason.isEmpty)
-        #expect(access(KernelGuard.pinRoot + "/ium_tags", F_OK) == 0)
-        #expect(access(KernelGuard.pinRoot + "/link_ium_process_fork", F_OK) == 0)
-        if g.backend == .kill { #expect(access(KernelGuard.pinRoot + "/link_ium_enter_ptrace", F_OK) == 0) }
+        let t = try TestGuard()
+        #expect(!t.g.reason.isEmpty)
+        #expect(access(t.pinDirectory + "/ium_tags", F_OK) == 0)
+        #expect(access(t.pinDirectory + "/link_ium_process_fork", F_OK) == 0)
+        if t.g.backend == .kill { #expect(access(t.pinDirectory + "/link_ium_enter_ptrace", F_OK) == 0) }
+        #expect(!KernelGuard.isLoaded(pinDirectory: t.pinDirectory + "-other"))
     }
 
-    @Test("a tag is readable through the pinned maps by a new guard object (daemon restart)")
+    @Test("one owner: a second open of the same guard is refused and names the owner")
+    func oneOwner() throws {
+        let t = try TestGuard()
+        #expect { try KernelGuard.open(pinDirectory: t.pinDirectory, objectPath: guardObject) } throws: { error in
+            let e = error as? GuardError
+            return e?.code == .busy && e?.message == "another process (pid \(getpid())) owns the guard at \(t.pinDirectory)"
+        }
+        #expect { try KernelGuard.openPinned(pinDirectory: t.pinDirectory) } throws: { ($0 as? GuardError)?.code == .busy }
+    }
+
+    @Test("a tag is readable by the next owner of the pinned guard (daemon restart)")
     func tagSurvivesAdoption() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
+        let t = try TestGuard()
         let (child, _) = try startFixture(["sleep"])
         let (other, _) = try startFixture(["sleep"])
-        try g.tag(pid: child.pid)
-        let adopted = try #require(try KernelGuard.adopt())
-        #expect(adopted.backend == g.backend)
-        #expect(adopted.isSecure(pid: child.pid))
-        #expect(!adopted.isSecure(pid: other.pid))
-        #expect(try adopted.tagFlags(pid: child.pid) == 1)
+        try t.g.addTag(pid: child.pid, flags: .secure)
+        let backend = t.g.backend
+        t.guardRef = nil // releases the ownership; the pins stay
+        t.guardRef = try KernelGuard.openPinned(pinDirectory: t.pinDirectory)
+        #expect(t.g.backend == backend)
+        #expect(try t.g.tagFlags(pid: child.pid) == TagFlags.secure.rawValue)
+        #expect(try t.g.tagFlags(pid: other.pid) == 0)
+        #expect { try t.g.tagFlags(pid: 0x7FFF_FFF0) } throws: { ($0 as? GuardError)?.code == .noSuchProcess }
     }
 
-    @Test("IsSecureProcess is read from the kernel tag store")
-    func secureFlagFromTagStore() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
-        let (child, _) = try startFixture(["sleep"])
-        let reader = ProcReader(kernel: GuardKernelFacts(g))
-        #expect(try ProcessObject.open(pid: child.pid, reader: reader).snapshot().extendedFlags() == [])
-        try g.tag(pid: child.pid)
-        #expect(try ProcessObject.open(pid: child.pid, reader: reader).snapshot().extendedFlags() == [.isSecureProcess])
-    }
-
-    @Test("tagging is refused for pid 1, a kernel thread, a missing process and a traced process")
-    func refusals() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
-        #expect { try g.tag(pid: 1) } throws: { ($0 as? GuardError)?.code == .refused }
-        #expect { try g.tag(pid: 2) } throws: { ($0 as? GuardError)?.code == .refused }
-        #expect { try g.tag(pid: 0x7FFF_FFF0) } throws: { ($0 as? GuardError)?.code == .noSuchProcess }
-        let (child, _) = try startFixture(["sleep"])
-        let strace = try spawnChild(["strace", "-qq", "-o", "/dev/null", "-p", String(child.pid)])
-        for _ in 0..<500 where (try? ProcReader().status(child.pid).tracerPid) != strace.pid { usleep(10_000) }
-        #expect { try g.tag(pid: child.pid) } throws: { error in
-            let e = error as? GuardError
-            return e?.code == .refused && e?.message.contains("being traced by process \(strace.pid)") == true
-        }
-        #expect(!g.isSecure(pid: child.pid))
-        strace.signal(SIGINT)
-        strace.wait()
+    @Test("unload removes the pins; openPinned then finds no guard")
+    func unload() throws {
+        let t = try TestGuard()
+        t.g.unload()
+        #expect(access(t.pinDirectory, F_OK) != 0)
+        t.guardRef = nil
+        #expect { try KernelGuard.openPinned(pinDirectory: t.pinDirectory) } throws: { ($0 as? GuardError)?.code == .notLoaded }
     }
 
     @Test("a child forked after tagging inherits the tag; one forked before does not")
     func inheritance() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
+        let t = try TestGuard()
+        let g = t.g
         let (forker, _) = try startFixture(["forker"])
         forker.signal(SIGUSR1)
         let before = try #require(Int32(forker.readLine()?.split(separator: " ").last ?? ""))
-        try g.tag(pid: forker.pid)
+        try g.addTag(pid: forker.pid, flags: .secure)
         let inherited = g.counters().tagsInherited
         forker.signal(SIGUSR1)
         let after = try #require(Int32(forker.readLine()?.split(separator: " ").last ?? ""))
-        #expect(!g.isSecure(pid: before))
-        #expect(g.isSecure(pid: after))
+        #expect(try g.tagFlags(pid: before) == 0)
+        #expect(try g.tagFlags(pid: after) == TagFlags.secure.rawValue)
         #expect(g.counters().tagsInherited > inherited)
         kill(before, SIGKILL)
         kill(after, SIGKILL)
@@ -102,10 +107,10 @@ struct KernelGuardTests {
 
     @Test("denials are events and counters")
     func eventsAndCounters() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
+        let t = try TestGuard()
+        let g = t.g
         let (victim, _) = try startFixture(["sleep"])
-        try g.tag(pid: victim.pid)
+        try g.addTag(pid: victim.pid, flags: .secure)
         let reader = try g.events()
         _ = reader.poll(timeoutMilliseconds: 0)
         let before = g.counters()
@@ -121,8 +126,8 @@ struct KernelGuardTests {
 
     @Test("fork, exec and exit of a process are events with the creator and the exit status")
     func lifecycleEvents() throws {
-        let g = try loaded()
-        defer { try? KernelGuard.unload() }
+        let t = try TestGuard()
+        let g = t.g
         let reader = try g.events()
         _ = reader.poll(timeoutMilliseconds: 0)
         let r = try runCommand(["sh", "-c", "exit 7"])
@@ -136,21 +141,3 @@ struct KernelGuardTests {
     }
 }
 
-// The guard is machine-wide: every test that loads it is in this one serialized suite.
-extension KernelGuardTests {
-    @Test("ium query shows IsSecureProcess 1 for a tagged process and 0 for another")
-    func querySecure() throws {
-        try? KernelGuard.unload()
-        let g = try KernelGuard.load(objectPath: guardObject)
-        defer { try? KernelGuard.unload() }
-        let (secure, _) = try startFixture(["sleep"])
-        let (plain, _) = try startFixture(["sleep"])
-        try g.tag(pid: secure.pid)
-        let ium = repositoryRoot + "/.build/debug/ium"
-        let tagged = try runCommand([ium, "query", "--local", String(secure.pid)])
-        #expect(tagged.stdout.contains("  Flags                         0x00000080 (IsSecureProcess)\n"))
-        #expect(tagged.stdout.contains("    IsSecureProcess       1\n"))
-        let untagged = try runCommand([ium, "query", "--local", String(plain.pid)])
-        #expect(untagged.stdout.contains("    IsSecureProcess       0\n"))
-    }
-}

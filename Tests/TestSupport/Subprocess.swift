@@ -215,3 +215,73 @@ public func startFixture(_ args: [String], bits: Int = 64, setsid: Bool = false)
     guard let line = child.readLine() else { throw SpawnError(message: "fixture \(args) exited before it was ready") }
     return (child, line)
 }
+
+/// A path in a new temporary directory (mode 0755: other users reach sockets in it).
+/// - Parameter name: The file name in the directory.
+public func temporaryPath(_ name: String) -> String {
+    var template = Array("/tmp/ium-test-XXXXXX".utf8CString)
+    let dir = template.withUnsafeMutableBufferPointer { buffer -> String in
+        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return "/tmp" }
+        return String(cString: made)
+    }
+    chmod(dir, 0o755)
+    return dir + "/" + name
+}
+
+/// The built binaries (`make test` builds them before the tests run).
+public let builtBinaries = repositoryRoot + "/.build/debug"
+
+private let testDaemonCount = Mutex(0)
+
+/// A real iumd for a test, with its own guard (pinned under `/sys/fs/bpf/ium-test-<pid>-<n>`),
+/// socket and audit store: the machine's own guard is never touched. Stopping it (or its
+/// deinit) stops the daemon and unloads its guard.
+public final class TestDaemon {
+    /// The daemon process.
+    public let child: Child
+    /// Its socket.
+    public let socket: String
+    /// Its guard's pin directory.
+    public let pinDirectory: String
+    /// Its audit store.
+    public let database: String
+    private var stopped = false
+
+    /// Whether a test daemon can run here: root, and iumd and the guard built.
+    public static var canRun: Bool {
+        runningAsRoot && access(builtBinaries + "/iumd", X_OK) == 0 && access(builtBinaries + "/ium-guard.bpf.o", R_OK) == 0
+    }
+
+    /// Starts iumd and waits until it serves.
+    /// - Parameter arguments: More iumd arguments (e.g. `--backend kill`).
+    public init(_ arguments: [String] = []) throws {
+        let n = testDaemonCount.withLock { n in
+            n += 1
+            return n
+        }
+        let dir = temporaryPath("daemon")
+        _ = mkdir(dir, 0o755)
+        socket = dir + "/iumd.sock"
+        database = dir + "/audit.sqlite"
+        pinDirectory = "/sys/fs/bpf/ium-test-\(getpid())-\(n)"
+        child = try spawnChild([builtBinaries + "/iumd", "--pin-dir", pinDirectory, "--socket", socket, "--database", database] + arguments)
+        for _ in 0..<1000 where access(socket, F_OK) != 0 && kill(child.pid, 0) == 0 { usleep(10_000) }
+        guard access(socket, F_OK) == 0 else {
+            stop()
+            throw SpawnError(message: "iumd did not start")
+        }
+    }
+
+    /// Stops the daemon (SIGTERM) and unloads its guard.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        child.signal(SIGTERM)
+        child.wait()
+        if access(pinDirectory, F_OK) == 0 {
+            _ = try? runCommand([builtBinaries + "/iumd", "--pin-dir", pinDirectory, "--unload"])
+        }
+    }
+
+    deinit { stop() }
+}

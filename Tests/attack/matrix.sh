@@ -5,90 +5,38 @@
 #
 #   matrix.sh BACKEND        BACKEND: lsm (the VM) or kill (a kernel without the BPF LSM)
 #
-# Needs root. Environment: IUM (the ium binary), VICTIM, ATTACK (Tests/attack/*.c built),
-# optional FIXTURE (Tests/Fixtures/testproc.c built, for pid reuse). Loads the guard with
-# the backend, runs each case, unloads it, prints a table and "N passed, N failed", and
-# exits non-zero when a case failed.
+# Needs root. Environment: IUM, IUMD, VICTIM, ATTACK (Tests/attack/*.c built), optional
+# FIXTURE (Tests/Fixtures/testproc.c built, for pid reuse). Starts a private iumd whose guard
+# (backend BACKEND) is pinned under /sys/fs/bpf/ium-test-<pid>: the machine's own guard, if
+# any, is never touched, and Yama's ptrace_scope is restored on exit. Prints a table and
+# "N passed, N failed, N skipped"; exits non-zero when a case failed.
 #
 # Each denial case checks the outcome for the backend (lsm: the call fails with EPERM;
 # kill: the caller is killed, exit 137), that the victim's secret is intact, that it is not
-# left stopped, and that the guard emitted a denial event naming it. Cases marked "gap"
-# record what the kill backend does not cover today (README: threat model).
+# left stopped, and that the audit store has a denial naming it. Cases marked "gap" record
+# what the kill backend does not cover (README: threat model).
 
 BACKEND=${1:?usage: matrix.sh lsm|kill}
-IUM=${IUM:-ium}
-VICTIM=${VICTIM:-victim}
 ATTACK=${ATTACK:-attack}
-W=$(mktemp -d /tmp/ium-matrix.XXXXXX)
-pass=0
-fail=0
-n=0
-
-row() { printf '%-46s %-9s %-26s %s\n' "$1" "$2" "$3" "$4"; }
-ok() { row "$1" "$2" "$3" PASS; pass=$((pass + 1)); }
-bad() { row "$1" "$2" "$3" "FAIL $4"; fail=$((fail + 1)); }
-
-wait_lines() { # file count: wait until the file has at least count lines (5 s)
-    i=0
-    while [ "$(wc -l < "$1" 2>/dev/null || echo 0)" -lt "$2" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
-}
-
-# start_victim [victim args…]: a fresh victim; sets VPID VTID VADDR VFD VOUT.
-start_victim() {
-    stop_victim
-    n=$((n + 1))
-    VDIR=$W/v$n
-    mkdir -p "$VDIR"
-    mkfifo "$VDIR/in"
-    exec 3<>"$VDIR/in"
-    VOUT=$VDIR/out
-    : > "$VOUT"
-    "$VICTIM" "$@" < "$VDIR/in" > "$VOUT" 2>&1 &
-    wait_lines "$VOUT" 1
-    set -- $(head -n 1 "$VOUT")
-    VPID=$3 VTID=$5 VADDR=$7 VFD=$9
-}
-
-stop_victim() {
-    [ -n "${VPID:-}" ] && kill -9 "$VPID" 2>/dev/null
-    exec 3>&- 2>/dev/null
-    VPID=
-}
-
-# ask COMMAND: send a command to the victim, print its answer line.
-ask() {
-    have=$(wc -l < "$VOUT")
-    echo "$1" >&3
-    wait_lines "$VOUT" $((have + 1))
-    tail -n 1 "$VOUT"
-}
-
-state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
-
-tag() { "$IUM" guard tag "$1" > /dev/null 2>&1; }
-
-drain_events() { "$IUM" guard events --denials --wait 50 > /dev/null 2>&1; }
+. "$(dirname "$0")/../lib/testlib.sh"
+tl_init matrix
 
 # deny NAME TARGET-PID COMMAND…: a denial case.
 deny() {
     name=$1 target=$2
     shift 2
-    drain_events
+    before=$(tl_denials "$target")
     "$@" > "$W/attack.out" 2>&1
     rc=$?
-    if [ "$BACKEND" = lsm ]; then want="EPERM (exit 1)"; else want="killed (137)"; fi
-    got="exit $rc"
-    if [ "$BACKEND" = lsm ] && [ $rc -ne 1 ]; then bad "$name" "$BACKEND" "$got" "want $want: $(tr '\n' ' ' < "$W/attack.out")"; return; fi
-    if [ "$BACKEND" = kill ] && [ $rc -ne 137 ]; then bad "$name" "$BACKEND" "$got" "want $want: $(tr '\n' ' ' < "$W/attack.out")"; return; fi
-    sleep 0.1
-    events=$("$IUM" guard events --denials --wait 200)
-    if ! echo "$events" | grep -q " on $target/"; then bad "$name" "$BACKEND" "$got" "no denial event for $target"; return; fi
+    if [ "$BACKEND" = lsm ]; then want=1; else want=137; fi
+    if [ $rc -ne $want ]; then tl_fail "$name" "exit $rc, want $want: $(tr '\n' ' ' < "$W/attack.out" | cut -c1-120)"; return; fi
+    if ! tl_wait_denial "$target" "$before"; then tl_fail "$name" "exit $rc but no denial in the audit store for $target"; return; fi
     if [ -n "$VPID" ] && kill -0 "$VPID" 2>/dev/null; then
-        [ "$(ask check)" = intact ] || { bad "$name" "$BACKEND" "$got" "victim's secret changed"; return; }
-        st=$(state_of "$VPID")
-        case $st in T | t) bad "$name" "$BACKEND" "$got" "victim left stopped ($st)"; return ;; esac
+        [ "$(tl_ask check)" = intact ] || { tl_fail "$name" "the victim's secret changed"; return; }
+        st=$(tl_state_of "$VPID")
+        case $st in T | t) tl_fail "$name" "victim left stopped ($st)"; return ;; esac
     fi
-    ok "$name" "$BACKEND" "$got, event, intact"
+    tl_pass "$name" "exit $rc, audited, intact"
 }
 
 # allow NAME COMMAND…: the attack must work (untagged targets, the gaps of kill).
@@ -97,7 +45,7 @@ allow() {
     shift
     "$@" > "$W/attack.out" 2>&1
     rc=$?
-    if [ $rc -eq 0 ]; then ok "$name" "$BACKEND" "allowed (exit 0)"; else bad "$name" "$BACKEND" "exit $rc" "want allowed: $(tr '\n' ' ' < "$W/attack.out")"; fi
+    if [ $rc -eq 0 ]; then tl_pass "$name" "allowed"; else tl_fail "$name" "exit $rc, want allowed: $(tr '\n' ' ' < "$W/attack.out" | cut -c1-120)"; fi
 }
 
 # gdb_read PID ADDR: gdb attaches and prints the secret. gdb exits 0 even when the attach
@@ -112,24 +60,26 @@ gdb_read() {
     return 2
 }
 
-# gap NAME COMMAND…: lsm must deny; kill records today's behaviour (allowed).
+# gap NAME TARGET COMMAND…: lsm must deny; kill records today's behaviour (allowed).
 gap() {
     name=$1 target=$2
     shift 2
     if [ "$BACKEND" = lsm ]; then deny "$name" "$target" "$@"; else allow "$name (gap)" "$@"; fi
 }
 
-echo "ium attack matrix: backend $BACKEND, kernel $(uname -r)"
-"$IUM" guard unload > /dev/null 2>&1
-if ! "$IUM" guard load --backend "$BACKEND" > "$W/load.out" 2>&1; then
-    cat "$W/load.out"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-[ -w /proc/sys/kernel/yama/ptrace_scope ] && echo 0 > /proc/sys/kernel/yama/ptrace_scope
-row CASE BACKEND RESULT VERDICT
+tag() { "$IUM" tag "$1" > "$W/tag.out" 2>&1 || { cat "$W/tag.out"; return 1; }; }
 
-start_victim
+echo "ium attack matrix: backend $BACKEND, kernel $(uname -r)"
+tl_start_iumd --backend "$BACKEND"
+case $? in
+0) ;;
+2) tl_skip "attack matrix ($BACKEND)" "the machine's guard is sealed: test guards cannot load ($(tail -n 1 "$W/iumd.log"))"; tl_summary; exit ;;
+*) cat "$W/iumd.log"; tl_fail "start iumd with the $BACKEND backend" "see the log above"; tl_summary; exit ;;
+esac
+[ -e /proc/sys/kernel/yama/ptrace_scope ] && tl_sysctl_set /proc/sys/kernel/yama/ptrace_scope 0
+tl_row CASE RESULT
+
+tl_start_victim v1
 tag "$VPID"
 deny "PTRACE_ATTACH" "$VPID" "$ATTACK" attach "$VPID" "$VADDR"
 deny "PTRACE_SEIZE" "$VPID" "$ATTACK" seize "$VPID" "$VADDR"
@@ -145,7 +95,8 @@ gap "io_uring openat of /proc/P/mem" "$VPID" "$ATTACK" iouring "/proc/$VPID/mem"
 deny "pidfd_getfd" "$VPID" "$ATTACK" getfd "$VPID" "$VFD"
 gap "sigqueue with a payload (APC)" "$VPID" "$ATTACK" sigqueue "$VPID"
 if [ "$BACKEND" = lsm ]; then
-    [ "$(ask apc)" = no-apc ] && ok "the payload signal never arrived" "$BACKEND" "no-apc" || bad "the payload signal never arrived" "$BACKEND" "apc-received" ""
+    answer=$(tl_ask apc)
+    [ "$answer" = no-apc ] && tl_pass "the payload signal never arrived" || tl_fail "the payload signal never arrived" "$answer"
 fi
 deny "gdb -p" "$VPID" gdb_read "$VPID" "$VADDR"
 deny "strace -p" "$VPID" timeout 5 strace -qq -o /dev/null -p "$VPID"
@@ -158,89 +109,92 @@ data = ctypes.create_string_buffer(b'PWNED')
 l = iov(ctypes.cast(data, ctypes.c_void_p), 5); r = iov($VADDR, 5)
 n = libc.process_vm_writev($VPID, ctypes.byref(l), 1, ctypes.byref(r), 1, 0)
 print('process_vm_writev', n, ctypes.get_errno()); sys.exit(0 if n == 5 else 1 if ctypes.get_errno() == 1 else 2)"
+else
+    tl_skip "python ctypes process_vm_writev" "python3 is not installed"
 fi
 
 # Same-uid and root attackers: the kernel alone would allow a same-uid attach.
-start_victim --uid 65534
+tl_start_victim v2 "$VICTIM" --uid 65534
 tag "$VPID"
 deny "same-uid attacker (uid 65534) vmread" "$VPID" "$ATTACK" --uid 65534 vmread "$VPID" "$VADDR"
 deny "same-uid attacker (uid 65534) attach" "$VPID" "$ATTACK" --uid 65534 attach "$VPID" "$VADDR"
 deny "root attacker vmwrite" "$VPID" "$ATTACK" vmwrite "$VPID" "$VADDR"
 
 # The process itself still reads its own memory.
-start_victim
+tl_start_victim v3
 tag "$VPID"
-[ "$(ask selfread)" = "selfread ok" ] && ok "the process reads its own /proc/self/mem" "$BACKEND" "selfread ok" || bad "the process reads its own /proc/self/mem" "$BACKEND" "$(tail -n 1 "$VOUT")" ""
+answer=$(tl_ask selfread)
+[ "$answer" = "selfread ok" ] && tl_pass "the process reads its own /proc/self/mem" || tl_fail "the process reads its own /proc/self/mem" "$answer"
 
 # A child and a thread created after tagging inherit the tag.
-set -- $(ask spawn)
+set -- $(tl_ask spawn)
 child=$2 thread=$4
+tl_track "$child"
 deny "a child created after tagging" "$child" "$ATTACK" vmread "$child" "$VADDR"
 deny "a thread created after tagging" "$VPID" "$ATTACK" attach "$thread" "$VADDR"
-kill -9 "$child" 2>/dev/null
 
 # exec keeps the tag.
 have=$(wc -l < "$VOUT")
-echo exec >&3
-wait_lines "$VOUT" $((have + 1))
+echo exec > "$VIN"
+tl_wait_lines "$VOUT" $((have + 1))
 set -- $(tail -n 1 "$VOUT")
 VADDR=$7
-"$IUM" guard tag "$VPID" --check > /dev/null 2>&1 && ok "exec keeps the tag" "$BACKEND" "secure after exec" || bad "exec keeps the tag" "$BACKEND" "not secure" ""
+tl_is_secure "$VPID" && tl_pass "exec keeps the tag" || tl_fail "exec keeps the tag" "not secure after exec"
 deny "process_vm_readv after exec" "$VPID" "$ATTACK" vmread "$VPID" "$VADDR"
 
 # PTRACE_TRACEME by a secure process.
-start_victim
+tl_start_victim v4
 tag "$VPID"
-drain_events
-answer=$(ask traceme)
+before=$(tl_denials "$VPID")
+answer=$(tl_ask traceme)
 if [ "$BACKEND" = lsm ]; then
-    [ "$answer" = "traceme EPERM" ] && ok "PTRACE_TRACEME in a secure process" "$BACKEND" "$answer" || bad "PTRACE_TRACEME in a secure process" "$BACKEND" "$answer" ""
+    if [ "$answer" != "traceme EPERM" ]; then tl_fail "PTRACE_TRACEME in a secure process" "$answer"
+    elif ! tl_wait_denial "$VPID" "$before"; then tl_fail "PTRACE_TRACEME in a secure process" "no denial in the audit store"
+    else tl_pass "PTRACE_TRACEME in a secure process" "$answer, audited"; fi
 else
-    sleep 0.2
-    kill -0 "$VPID" 2>/dev/null && bad "PTRACE_TRACEME in a secure process" "$BACKEND" "$answer" "the tracee was not killed" || ok "PTRACE_TRACEME in a secure process" "$BACKEND" "tracee killed"
+    if tl_wait_for sh -c "! kill -0 $VPID"; then tl_pass "PTRACE_TRACEME in a secure process" "tracee killed"
+    else tl_fail "PTRACE_TRACEME in a secure process" "the tracee was not killed ($answer)"; fi
     VPID=
 fi
 
 # A process already being traced cannot be tagged.
-start_victim
+tl_start_victim v5
 timeout 10 strace -qq -o /dev/null -p "$VPID" &
 tracer=$!
-i=0
-while ! grep -q "TracerPid:[[:space:]]*[1-9]" "/proc/$VPID/status" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
-if "$IUM" guard tag "$VPID" > "$W/tag.out" 2>&1; then bad "tagging a traced process is refused" "$BACKEND" "tagged" ""
-elif grep -q "being traced" "$W/tag.out"; then ok "tagging a traced process is refused" "$BACKEND" "refused: being traced"
-else bad "tagging a traced process is refused" "$BACKEND" "$(cat "$W/tag.out")" ""; fi
+tl_wait_for grep -q "TracerPid:[[:space:]]*[1-9]" "/proc/$VPID/status"
+if "$IUM" tag "$VPID" > "$W/tag.out" 2>&1; then tl_fail "tagging a traced process is refused" "tagged"
+elif grep -q "being traced" "$W/tag.out"; then tl_pass "tagging a traced process is refused" "refused: being traced"
+else tl_fail "tagging a traced process is refused" "$(cat "$W/tag.out")"; fi
 kill "$tracer" 2>/dev/null
 wait "$tracer" 2>/dev/null
 
 # Untagged processes are unaffected.
-start_victim
+tl_start_victim v6
 allow "gdb -p on an untagged process reads the secret" gdb_read "$VPID" "$VADDR"
 allow "process_vm_writev on an untagged process" "$ATTACK" vmwrite "$VPID" "$VADDR"
 
 # PID reuse: a new process with a tagged process's pid is not secure.
-if [ -n "${FIXTURE:-}" ]; then
-    start_victim
+if [ -z "${FIXTURE:-}" ]; then
+    tl_skip "a reused pid is not secure" "FIXTURE (testproc) not given"
+else
+    tl_start_victim v7
     tag "$VPID"
     old=$VPID
-    stop_victim
+    kill -9 "$old"
     wait "$old" 2>/dev/null
     "$FIXTURE" settid "$old" > "$W/settid.out" 2>&1 &
     creator=$!
-    wait_lines "$W/settid.out" 1
+    tl_track "$creator"
+    tl_wait_lines "$W/settid.out" 1
     if [ "$(cut -d' ' -f2 "$W/settid.out")" != "$old" ]; then
-        bad "a reused pid is not secure" "$BACKEND" "$(cat "$W/settid.out")" "clone3 set_tid failed"
-    elif "$IUM" guard tag "$old" --check > /dev/null 2>&1; then
-        bad "a reused pid is not secure" "$BACKEND" "secure" "the new process inherited the tag"
+        tl_fail "a reused pid is not secure" "clone3 set_tid failed: $(cat "$W/settid.out")"
+    elif tl_is_secure "$old"; then
+        tl_fail "a reused pid is not secure" "the new process inherited the tag"
     else
         allow "a reused pid is not secure (attach allowed)" "$ATTACK" attach "$old" 0
     fi
-    kill -9 "$old" "$creator" 2>/dev/null
+    kill -9 "$old" 2>/dev/null
 fi
 
-stop_victim
-"$IUM" guard status | tail -n 1
-"$IUM" guard unload > /dev/null 2>&1
-rm -rf "$W"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+"$IUM" status | grep '^counters'
+tl_summary

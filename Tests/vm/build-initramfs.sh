@@ -33,6 +33,7 @@ libs() {
 }
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/local/bin,proc,sys,dev,tmp,run,etc,ium,extra,var/lib}
+mkdir -p "$(dirname "$out")"
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
@@ -48,7 +49,9 @@ cp "$IUM_BPF_OBJECT" "$root/usr/local/bin/ium-guard.bpf.o"
 copy "$NT_RULES" /usr/local/bin/nt_rules
 copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
-cp "$here/../e2e/e2e.sh" "$root/ium/e2e.sh"
+mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib"
+cp "$here/../e2e/e2e.sh" "$root/ium/e2e/e2e.sh"
+cp "$here/../lib/testlib.sh" "$root/ium/lib/testlib.sh"
 cp "$here/../../scripts/demo-story.sh" "$root/ium/demo-story.sh"
 if [ -n "${BENCH:-}" ]; then # make bench: the measurements and bpftool for bpf_stats
     copy "$BENCH" /usr/local/bin/bench
@@ -58,12 +61,14 @@ fi
 copy "$VICTIM" /usr/local/bin/victim
 copy "$ATTACK" /usr/local/bin/attack
 copy "$FIXTURE" /usr/local/bin/testproc
-cp "$here/../attack/matrix.sh" "$root/ium/matrix.sh"
+cp "$here/../attack/matrix.sh" "$root/ium/attack/matrix.sh"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 
 # Real attackers. gdb embeds Python: it needs the standard library and its own data dir.
 copy /usr/bin/strace
+copy /usr/bin/setpriv # util-linux's: busybox's cannot change uids
+copy /usr/bin/prlimit
 copy /usr/bin/gdb
 copy /lib/x86_64-linux-gnu/libthread_db.so.1
 mkdir -p "$root/usr/share"

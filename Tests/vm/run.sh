@@ -6,13 +6,13 @@
 #
 #   run.sh INITRAMFS                   VM_KERNELS="6.1 6.12" (default both), VM_TIMEOUT=600,
 #                                      VM_MODE=demo runs scripts/demo-story.sh instead of the tests
-# Prints each kernel's table, then "N passed, N failed" over all kernels; exits non-zero on
+# Prints each kernel's table, then "N passed, N failed, N skipped" over all kernels; exits non-zero on
 # any failure, a kernel panic, or a VM that did not finish within VM_TIMEOUT seconds.
 set -uo pipefail
 initramfs=$1
 kernels=${VM_KERNELS:-6.1 6.12}
 limit=${VM_TIMEOUT:-600}
-total_pass=0 total_fail=0 status=0
+total_pass=0 total_fail=0 total_skip=0 status=0
 
 for version in $kernels; do
     kernel=$(ls /boot/vmlinuz-"$version".*-cloud-amd64 /boot/vmlinuz-"$version"[.-]*cloud-amd64 2>/dev/null | sort -V | tail -n 1)
@@ -29,9 +29,9 @@ for version in $kernels; do
     rc=$?
     elapsed=$(( $(date +%s) - start ))
     tr -d '\r' < "$log" | sed -n '/ium-vm: kernel/,$p' | grep -vE '^\[ *[0-9]+\.[0-9]+\]|ium-vm: done' | sed 's/^/   /'
-    # Every "N passed, N failed" line: the matrix and each VM_EXTRA script.
+    # Every "N passed, N failed[, N skipped]" line: the matrix, the e2e and VM_EXTRA scripts.
     result=$(tr -d '\r' < "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed' \
-        | awk '{p += $1; f += $3} END {if (NR) printf "%d passed, %d failed", p, f}')
+        | awk '{p += $1; f += $3; s += $5} END {if (NR) printf "%d passed, %d failed, %d skipped", p, f, s}')
     if ! tr -d '\r' < "$log" | grep -q 'ium-vm: done'; then
         if [ $rc -eq 124 ]; then why="the VM hung: no result within ${limit}s"
         elif grep -q 'Kernel panic' "$log"; then why="kernel panic: $(grep -m1 'Kernel panic' "$log" | tr -d '\r')"
@@ -44,12 +44,12 @@ for version in $kernels; do
         echo "vm: $(basename "$kernel"): FAILED: no result line"
         total_fail=$((total_fail + 1)); status=1
     else
-        p=${result%% passed*}; f=${result#*, }; f=${f%% failed*}
-        total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+        p=${result%% passed*}; f=${result#*, }; f=${f%% failed*}; k=${result##*failed, }; k=${k%% skipped*}
+        total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + k))
         [ "$f" -eq 0 ] || status=1
         echo "vm: $(basename "$kernel"): $result in ${elapsed}s"
     fi
     rm -f "$log"
 done
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status
