@@ -20,7 +20,7 @@ BPF_SRC := bpf/guard.bpf.c bpf/include/ium_kernel.h CModules/GuardABI/include/gu
 ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc
 LIBIUM := $(BUILD)/lib/libium.so.1
 LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h
-C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/bench
+C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_view $(BUILD)/lib/bench
 PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 
@@ -58,6 +58,8 @@ $(BUILD)/lib/is-secure: examples/main.c examples/IsSecureProcess.c $(LIBIUM)
 		-L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 $(BUILD)/lib/nt_rules: Tests/libium/nt_rules.c $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -lpthread -Wl,-rpath,'$$ORIGIN'
+$(BUILD)/lib/caller_view: Tests/libium/caller_view.c $(LIBIUM)
+	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 $(BUILD)/lib/bench: Benchmarks/bench.c $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 libium: $(LIBIUM) $(C_CLIENTS)
@@ -90,7 +92,7 @@ host-matrix: build attackers
 # WDK sample, a daemon restart, two users.
 host-e2e: build attackers
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
-		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure sh Tests/e2e/e2e.sh
+		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure CALLER_VIEW=$(BUILD)/lib/caller_view sh Tests/e2e/e2e.sh
 
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps

@@ -10,7 +10,8 @@
 //   kill backend  (no BPF LSM, tracepoints only): the offending caller gets SIGKILL before
 //        it can use what it asked for.
 //        tp/syscalls/sys_enter_{ptrace,process_vm_readv,process_vm_writev,pidfd_getfd},
-//        tp/syscalls/sys_exit_{ptrace,open,openat,openat2}
+//        tp/syscalls/sys_exit_{ptrace,open,openat,openat2},
+//        tp/syscalls/sys_{enter,exit}_process_madvise (caller-view probes)
 //        and tp/syscalls/sys_enter_{execve,execveat} (a thread that execs keeps the tag)
 //   both: tp_btf/sched_process_{fork,exec,exit} (inheritance and lifecycle events).
 // The lsm backend attaches no syscall tracepoint: enabling any of them sends every syscall of
@@ -66,6 +67,22 @@ struct {
     __type(key, u32);
     __type(value, u32);
 } ium_resume SEC(".maps");
+
+// Caller-view probes (guard_abi.h): the kernel's verdict on a client's own ptrace read check.
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, struct ium_probe_key);
+    __type(value, struct ium_probe);
+} ium_probes SEC(".maps");
+
+// kill backend: a probe's target between the syscall's entry and exit, keyed by thread id.
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u32);
+    __type(value, u32);
+} ium_probe_pending SEC(".maps");
 
 // kfuncs that resolve a pid (6.2+: global; 6.13+: in the caller's namespace) and send a
 // signal to another task (6.13+). Weak: the object still loads on 6.1 for the lsm backend.
@@ -188,7 +205,28 @@ static __always_inline void report_denial(struct task_struct *target, u32 operat
     bpf_ringbuf_submit(e, 0);
 }
 
+// Records that the kernel let `caller`'s read probe of `target` pass, and what
+// /proc/PID/stat would then have shown the caller as start_stack.
+static __always_inline void record_probe(u32 caller_tgid, u64 caller_start, u32 target_tgid, u64 target_start,
+                                         u64 start_stack)
+{
+    struct ium_probe_key key = {.caller_tgid = caller_tgid, .target_tgid = target_tgid};
+    struct ium_probe probe = {
+        .time_ns = bpf_ktime_get_boot_ns(), .caller_start_ns = caller_start, .target_start_ns = target_start,
+        .start_stack = start_stack,
+    };
+    bpf_map_update_elem(&ium_probes, &key, &probe, BPF_ANY);
+}
+
 // ---- lsm backend -----------------------------------------------------------------------
+
+// Whether the current syscall is a caller-view probe: process_madvise with no iovec (it reaches
+// this hook through mm_access(PTRACE_MODE_READ_FSCREDS) and changes nothing).
+static __always_inline bool is_read_probe(struct task_struct *caller)
+{
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(caller);
+    return regs && regs->orig_ax == NR_process_madvise && regs->dx == 0;
+}
 
 /*
  * lsm/ptrace_access_check — every access that passes the kernel's ptrace check: PTRACE_ATTACH
@@ -198,21 +236,28 @@ static __always_inline void report_denial(struct task_struct *target, u32 operat
  * Denied when child or its leader is secure and the caller is another thread group.
  * Exception: iumd (IUM_TAG_INSPECTOR, itself secure so nobody can borrow its access) may pass
  * PTRACE_MODE_READ checks to read /proc/PID/exe and stat of secure processes; never ATTACH.
- * PTRACE_MODE_NOAUDIT checks (ps reading /proc/PID/stat) are denied without an event.
+ * PTRACE_MODE_NOAUDIT checks (ps reading /proc/PID/stat) and caller-view probes are denied
+ * without an event; a probe that passes is recorded in ium_probes.
  */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
     if (ret != 0)
         return ret;
-    if (!is_secure(child))
-        return 0;
     struct task_struct *caller = bpf_get_current_task_btf();
-    if (caller->tgid == child->tgid)
+    // A caller-view probe that passes is recorded; one that fails is refused without an
+    // audit event (it is a question, not an attack: it changes nothing).
+    bool probe = (mode & PTRACE_MODE_READ) && is_read_probe(caller);
+    if (!is_secure(child) || caller->tgid == child->tgid ||
+        ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) && is_inspector(caller))) {
+        if (probe) {
+            struct mm_struct *mm = child->mm;
+            record_probe(caller->tgid, caller->group_leader->start_boottime, child->tgid,
+                         child->group_leader->start_boottime, mm ? mm->start_stack : 0);
+        }
         return 0;
-    if ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) && is_inspector(caller))
-        return 0;
-    if (mode & PTRACE_MODE_NOAUDIT) {
+    }
+    if ((mode & PTRACE_MODE_NOAUDIT) || probe) {
         count(IUM_COUNTER_DENIALS);
         return -EPERM;
     }
@@ -498,20 +543,68 @@ static __always_inline struct file *current_file(long fd)
     return file;
 }
 
-// sys_enter_pidfd_getfd — the pidfd's process is read from the file's struct pid: the
-// inode's i_private on pidfs (6.9+), the file's private_data on an anon-inode pidfd before.
-SEC("tp/syscalls/sys_enter_pidfd_getfd")
-int ium_enter_pidfd_getfd(struct ium_sys_enter *ctx)
+// The task (acquired) a pidfd of the current task names, or NULL: the inode's i_private on
+// pidfs (6.9+), the file's private_data on an anon-inode pidfd before.
+static __always_inline struct task_struct *task_of_pidfd(long fd)
 {
-    struct file *file = current_file((long)ctx->args[0]);
+    struct file *file = current_file(fd);
     if (!file)
         return 0;
     struct inode *inode = BPF_CORE_READ(file, f_inode);
     struct pid *pid = BPF_CORE_READ(inode, i_sb, s_magic) == PID_FS_MAGIC
         ? BPF_CORE_READ(inode, i_private) : BPF_CORE_READ(file, private_data);
-    struct task_struct *target = task_of(pid);
+    return task_of(pid);
+}
+
+// sys_enter_pidfd_getfd — the pidfd's process is read from the file's struct pid.
+SEC("tp/syscalls/sys_enter_pidfd_getfd")
+int ium_enter_pidfd_getfd(struct ium_sys_enter *ctx)
+{
+    struct task_struct *target = task_of_pidfd((long)ctx->args[0]);
     if (target)
         kill_caller_if_secure(target, IUM_OP_PIDFD_GETFD, (u32)ctx->args[1], 0);
+    return 0;
+}
+
+/*
+ * sys_enter/exit_process_madvise — caller-view probes under the kill backend (no LSM hook sees
+ * the kernel's ptrace check): the target at entry, the kernel's verdict at exit. mm_access
+ * fails a denied read check with EACCES (ESRCH: no address space); EPERM afterwards only
+ * means the caller lacks CAP_SYS_NICE, so the read check passed.
+ */
+SEC("tp/syscalls/sys_enter_process_madvise")
+int ium_enter_process_madvise(struct ium_sys_enter *ctx)
+{
+    if (ctx->args[2] != 0) // an iovec: a real madvise, not a probe
+        return 0;
+    struct task_struct *target = task_of_pidfd((long)ctx->args[0]);
+    if (!target)
+        return 0;
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    u32 target_tgid = BPF_CORE_READ(target, tgid);
+    bpf_task_release(target);
+    bpf_map_update_elem(&ium_probe_pending, &tid, &target_tgid, BPF_ANY);
+    return 0;
+}
+
+SEC("tp/syscalls/sys_exit_process_madvise")
+int ium_exit_process_madvise(struct ium_sys_exit *ctx)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    u32 *pending = bpf_map_lookup_elem(&ium_probe_pending, &tid);
+    if (!pending)
+        return 0;
+    s32 target_tgid = (s32)*pending;
+    bpf_map_delete_elem(&ium_probe_pending, &tid);
+    if (ctx->ret != 0 && ctx->ret != -EPERM)
+        return 0;
+    struct task_struct *target = task_from_caller_pid(target_tgid);
+    if (!target)
+        return 0;
+    struct task_struct *me = bpf_get_current_task_btf();
+    record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
+                 BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
+    bpf_task_release(target);
     return 0;
 }
 

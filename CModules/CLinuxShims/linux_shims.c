@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -64,6 +65,16 @@ int ium_pidfd_exited(int pidfd) {
     int n = poll(&p, 1, 0);
     if (n < 0) return -1;
     return n > 0 && (p.revents & (POLLIN | POLLHUP)) ? 1 : 0;
+}
+
+int ium_read_probe(pid_t pid) {
+    int fd = ium_pidfd_open(pid, 0);
+    if (fd < 0) return 0;
+    /* EPERM after the check means only that CAP_SYS_NICE is missing (checked later). */
+    long r = syscall(SYS_process_madvise, fd, NULL, 0, MADV_COLD, 0);
+    int passed = r == 0 || errno == EPERM;
+    close(fd);
+    return passed;
 }
 
 unsigned long ium_fs_magic(const char *path) {

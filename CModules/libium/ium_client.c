@@ -8,6 +8,13 @@
  *   when iumd restarted (handles of the old connection are gone: STATUS_INVALID_HANDLE).
  * - Every failure is an NTSTATUS. When iumd cannot be reached the calls return
  *   STATUS_DEVICE_NOT_READY (0xC00000A3).
+ * - The caller's view: iumd returns the fields the kernel guards with the ptrace read check
+ *   (PebBaseAddress, the image, its bitness, a non-child's exit code) only to a caller that
+ *   passes that check. Before NtOpenProcess and before a query of those classes, the library
+ *   runs the check itself, on this process's credentials: process_madvise(pidfd, NULL, 0,
+ *   MADV_COLD, 0), which changes nothing and fails with EACCES when the check fails; the
+ *   request says whether it passed, and iumd believes it only with the guard's record of the
+ *   kernel's verdict (docs/PROTOCOL.md).
  * - User space has no SEH: pointers are probed the way ProbeForWrite touches pages, by
  *   copying the caller's bytes onto themselves with process_vm_writev(getpid()), which
  *   reports EFAULT instead of faulting. An unreadable or unwritable pointer gives
@@ -21,6 +28,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +50,46 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int conn = -1;
 static pid_t conn_pid;
 static uint32_t next_id = 1;
+
+/* The process each open handle of this connection names (handle values are multiples of 4,
+ * at most 4,096 per connection), for the read probe before a query. */
+#define IUM_MAX_HANDLES 4096
+static pid_t handle_pids[IUM_MAX_HANDLES + 1];
+
+/* ---- The caller's view ----------------------------------------------------------------- */
+
+/* Runs the kernel's ptrace read check (PTRACE_MODE_READ_FSCREDS) of this process on `pid`:
+ * 1 when it passes (0, or EPERM for a missing CAP_SYS_NICE, which is checked after it). */
+static int read_probe(pid_t pid) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return 0;
+    long r = syscall(SYS_process_madvise, fd, NULL, 0, MADV_COLD, 0);
+    int passed = r == 0 || errno == EPERM;
+    close(fd);
+    return passed;
+}
+
+static int class_needs_probe(PROCESSINFOCLASS c) {
+    return c == ProcessBasicInformation || c == ProcessWow64Information || c == ProcessImageFileName ||
+           c == ProcessImageFileNameWin32;
+}
+
+static pid_t pid_of_handle(HANDLE h) {
+    uintptr_t index = (uintptr_t)h >> 2;
+    if (index == 0 || index > IUM_MAX_HANDLES) return 0;
+    pthread_mutex_lock(&lock);
+    pid_t pid = conn_pid == getpid() ? handle_pids[index] : 0;
+    pthread_mutex_unlock(&lock);
+    return pid;
+}
+
+static void remember_handle(HANDLE h, pid_t pid) {
+    uintptr_t index = (uintptr_t)h >> 2;
+    if (index == 0 || index > IUM_MAX_HANDLES) return;
+    pthread_mutex_lock(&lock);
+    handle_pids[index] = pid;
+    pthread_mutex_unlock(&lock);
+}
 
 /* ---- Pointer probes ------------------------------------------------------------------ */
 
@@ -74,6 +123,7 @@ static int connect_locked(void) {
     if (conn >= 0 && conn_pid == getpid()) return 0;
     if (conn >= 0) close(conn); /* inherited across fork: the parent keeps its own */
     conn = -1;
+    memset(handle_pids, 0, sizeof handle_pids); /* a new connection has no handles yet */
     struct sockaddr_un addr;
     memset(&addr, 0, sizeof addr);
     addr.sun_family = AF_UNIX;
@@ -118,6 +168,7 @@ static ssize_t exchange_locked(unsigned char *frame, size_t len, unsigned char *
         }
         close(conn); /* iumd restarted or the reply was garbled: a fresh connection */
         conn = -1;
+        conn_pid = 0;
     }
     return -1;
 }
@@ -146,13 +197,16 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
     if (!readable_into(&oa, ObjectAttributes, sizeof oa)) return STATUS_ACCESS_VIOLATION;
     if (ClientId != NULL && !readable_into(&cid, ClientId, sizeof cid)) return STATUS_ACCESS_VIOLATION;
 
+    pid_t pid = ClientId && (uintptr_t)cid.UniqueProcess <= 0x7FFFFFFF ? (pid_t)(uintptr_t)cid.UniqueProcess : 0;
+    int probed = pid > 0 && pid != getpid() && read_probe(pid);
+
     unsigned char frame[36], reply[IUM_MAX_FRAME];
     memset(frame, 0, sizeof frame);
     header(frame, IUM_MSG_OPEN, 0);
     put64(frame + 12, ClientId ? (uint64_t)(uintptr_t)cid.UniqueProcess : 0);
     put64(frame + 20, ClientId ? (uint64_t)(uintptr_t)cid.UniqueThread : 0);
     put32(frame + 28, DesiredAccess);
-    put32(frame + 32, (ClientId ? 1u : 0u) | (oa.ObjectName ? 2u : 0u));
+    put32(frame + 32, (ClientId ? 1u : 0u) | (oa.ObjectName ? 2u : 0u) | (probed ? 4u : 0u));
     ssize_t n = 0;
     NTSTATUS status = exchange(frame, sizeof frame, reply, &n);
     if (!NT_SUCCESS(status)) {
@@ -163,6 +217,7 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
     /* status u32 at 12, 4 bytes of padding, handle u64 at 20 */
     status = (NTSTATUS)get32(reply + 12);
     HANDLE h = NT_SUCCESS(status) ? (HANDLE)(uintptr_t)get64(reply + 20) : NULL;
+    if (h) remember_handle(h, pid);
     if (safe_copy(ProcessHandle, &h, sizeof h) != 0) return STATUS_ACCESS_VIOLATION;
     return status;
 }
@@ -174,6 +229,8 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
     uint8_t buffer_state = ProcessInformation == NULL ? 0
         : (ProcessInformationLength == 0 || writable(ProcessInformation, ProcessInformationLength)) ? 2 : 1;
     uint8_t return_state = ReturnLength == NULL ? 0 : writable(ReturnLength, sizeof *ReturnLength) ? 2 : 1;
+    pid_t pid = class_needs_probe(ProcessInformationClass) ? pid_of_handle(ProcessHandle) : 0;
+    uint8_t flags = pid > 0 && pid != getpid() && read_probe(pid) ? 1 : 0;
 
     unsigned char frame[48], reply[IUM_MAX_FRAME];
     memset(frame, 0, sizeof frame);
@@ -185,6 +242,7 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
     put64(frame + 36, (uint64_t)(uintptr_t)ReturnLength);
     frame[44] = buffer_state;
     frame[45] = return_state;
+    frame[46] = flags;
     ssize_t n = 0;
     NTSTATUS status = exchange(frame, sizeof frame, reply, &n);
     if (status != STATUS_SUCCESS) return status;
@@ -202,6 +260,7 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
 
 NTSTATUS NTAPI NtClose(HANDLE Handle) {
     unsigned char frame[20], reply[IUM_MAX_FRAME];
+    remember_handle(Handle, 0);
     header(frame, IUM_MSG_CLOSE, 0);
     put64(frame + 12, (uint64_t)(uintptr_t)Handle);
     ssize_t n = 0;

@@ -26,6 +26,8 @@ public final class IUMClient {
 
     let fd: Int32
     var nextId: UInt32 = 1
+    /// The process each open handle names, for the read probe before a query.
+    var handlePids: [Handle: Int32] = [:]
 
     /// Connects.
     /// - Parameter socketPath: The daemon's socket.
@@ -66,7 +68,9 @@ public final class IUMClient {
             if type == .error {
                 var p = payload
                 let reply = try StatusReply(&p)
-                throw ClientError(message: "iumd: \(reply.message) (\(reply.status))", unreachable: false)
+                // A refusal says what the caller lacks; other errors carry iumd's status.
+                let message = reply.status == .accessDenied ? reply.message : "iumd: \(reply.message) (\(reply.status))"
+                throw ClientError(message: message, unreachable: false)
             }
             return (type, payload)
         } catch let error as ClientError {
@@ -81,19 +85,33 @@ public final class IUMClient {
         return nextId
     }
 
+    /// Runs the kernel's read check of this process on `pid` (docs/PROTOCOL.md, "The caller's
+    /// view"): whether iumd may show this caller the fields that check guards.
+    static func readProbe(_ pid: Int32) -> Bool {
+        pid > 0 && pid != getpid() && ium_read_probe(pid) == 1
+    }
+
     /// `NtOpenProcess`.
     public func openProcess(pid: UInt64, thread: UInt64 = 0, access: AccessMask) throws(ClientError) -> Result<Handle, NTStatus> {
-        var (_, r) = try exchange(OpenRequest(clientId: (pid, thread), hasObjectName: false, desiredAccess: access).encode(requestId: id()))
+        let target = pid <= UInt64(Int32.max) ? Int32(pid) : 0
+        let request = OpenRequest(clientId: (pid, thread), hasObjectName: false, desiredAccess: access,
+                                  probePassed: Self.readProbe(target))
+        var (_, r) = try exchange(request.encode(requestId: id()))
         guard let reply = try? StatusReply(&r) else { throw ClientError(message: "malformed open reply", unreachable: false) }
-        return reply.status == .success ? .success(Handle(rawValue: reply.handle)) : .failure(reply.status)
+        guard reply.status == .success else { return .failure(reply.status) }
+        let handle = Handle(rawValue: reply.handle)
+        handlePids[handle] = target
+        return .success(handle)
     }
 
     /// `NtQueryInformationProcess` into a buffer this client owns at `bufferAddress`.
     public func queryInformationProcess(handle: Handle, infoClass: UInt32, length: UInt32, bufferAddress: UInt64,
                                         returnLengthAddress: UInt64) throws(ClientError) -> QueryOutcome {
+        let probe = [0, 26, 27, 43].contains(infoClass) && handlePids[handle].map(Self.readProbe) == true
         let request = QueryRequest(handle: handle, infoClass: infoClass, length: length,
                                    buffer: .writable(address: bufferAddress),
-                                   returnLength: returnLengthAddress == 0 ? .absent : .writable(address: returnLengthAddress))
+                                   returnLength: returnLengthAddress == 0 ? .absent : .writable(address: returnLengthAddress),
+                                   probePassed: probe)
         var (_, r) = try exchange(request.encode(requestId: id()))
         guard let outcome = try? QueryOutcome(&r) else { throw ClientError(message: "malformed query reply", unreachable: false) }
         return outcome
@@ -101,6 +119,7 @@ public final class IUMClient {
 
     /// `NtClose`.
     public func close(handle: Handle) throws(ClientError) -> NTStatus {
+        handlePids[handle] = nil
         let frame = Frame.encode(.close, requestId: id()) { $0.put(handle.rawValue) }
         var (_, r) = try exchange(frame)
         return (try? StatusReply(&r))?.status ?? .invalidHandle
@@ -127,9 +146,17 @@ public final class IUMClient {
         return status
     }
 
-    /// The process table.
+    /// The process table: the processes this caller may see (iumd applies `/proc`'s `hidepid`
+    /// for it, so the client first probes every process its own `/proc` shows it).
     public func list(secureOnly: Bool) throws(ClientError) -> [ProcessListing] {
-        try sendFrame(ListRequest(secureOnly: secureOnly).encode(requestId: id()))
+        if let dir = opendir("/proc") {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if let pid = Int32(name) { _ = Self.readProbe(pid) }
+            }
+            closedir(dir)
+        }
+        try sendFrame(ListRequest(secureOnly: secureOnly, probed: true).encode(requestId: id()))
         var rows: [ProcessListing] = []
         while true {
             var (_, r) = try receiveFrame()

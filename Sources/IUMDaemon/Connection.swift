@@ -19,6 +19,7 @@ final class Connection {
     let caller: CallerCredentials
     let daemon: DaemonState
     let session: NTProcessSession
+    let views: CallerViews
     var logger: Logger
     /// Runs once the current replies are sent (the unload request stops the daemon after it
     /// has answered).
@@ -29,8 +30,12 @@ final class Connection {
         self.peer = peer
         self.caller = CallerCredentials(pid: peer.pid, uid: peer.uid)
         self.daemon = daemon
+        let views = CallerViews(guardRef: daemon.guardRef, directory: daemon.directory, visibility: daemon.visibility,
+                                peer: peer, reader: daemon.reader)
+        self.views = views
         self.session = NTProcessSession(caller: caller, reader: daemon.reader, handleLimit: daemon.configuration.handleLimit,
-                                        objects: { [directory = daemon.directory] in directory.object(pid: $0) })
+                                        objects: { [directory = daemon.directory] in directory.object(pid: $0) },
+                                        views: { views.view(of: $0, probePassed: $1) })
         self.logger = daemon.logger
         logger[metadataKey: "peer"] = "\(peer.pid)/uid \(peer.uid)"
     }
@@ -84,7 +89,8 @@ final class Connection {
                 let request = try OpenRequest(&payload)
                 let result = session.openProcess(
                     clientId: request.clientId.map { ClientID(process: $0.process, thread: $0.thread) },
-                    hasObjectName: request.hasObjectName, desiredAccess: request.desiredAccess)
+                    hasObjectName: request.hasObjectName, desiredAccess: request.desiredAccess,
+                    probePassed: request.probePassed)
                 let reply = switch result {
                 case .success(let h): StatusReply(status: .success, handle: h.rawValue)
                 case .failure(let s): StatusReply(status: s)
@@ -94,7 +100,7 @@ final class Connection {
                 let request = try QueryRequest(&payload)
                 let outcome = session.queryInformationProcess(
                     handle: request.handle, infoClass: request.infoClass, length: request.length,
-                    buffer: request.buffer, returnLength: request.returnLength)
+                    buffer: request.buffer, returnLength: request.returnLength, probePassed: request.probePassed)
                 return ([outcome.encode(requestId: header.requestId)], true)
             case .close:
                 let handle = Handle(rawValue: try payload.get())
@@ -104,12 +110,19 @@ final class Connection {
                 return ([tag(request).encode(.tag, requestId: header.requestId)], true)
             case .list:
                 let request = try ListRequest(&payload)
-                let rows = daemon.directory.listing(secureOnly: request.secureOnly)
+                let rows = daemon.directory.listing(secureOnly: request.secureOnly) { identity in
+                    views.view(of: identity, probePassed: request.probed).visible
+                }
                 return (Batch.frames(.list, requestId: header.requestId, items: rows, encode: Batch.encodeListing), true)
             case .status:
                 return ([daemon.status().encode(requestId: header.requestId)], true)
             case .events:
                 let request = try EventsRequest(&payload)
+                guard daemon.isPrivileged(peer) else {
+                    let refusal = StatusReply(status: .accessDenied,
+                                              message: "reading the audit store needs root or membership of the 'ium' group")
+                    return ([refusal.encode(.error, requestId: header.requestId)], true)
+                }
                 streamEvents(request, requestId: header.requestId)
                 return ([], !request.follow)
             case .unload:

@@ -44,6 +44,7 @@ final class DaemonState: Sendable {
     let configuration: DaemonConfiguration
     let guardRef: KernelGuard
     let tagger: Tagger
+    let visibility = ProcVisibility()
     let reader: ProcReader
     let directory: ProcessDirectory
     let audit: AuditStore

@@ -21,6 +21,8 @@ public final class ProcessDirectory: Sendable {
         var startTicks: UInt64
         var creatorPid: Int32
         var comm: String
+        /// Boot-clock time of the last exec iumd saw (0: none since iumd knew the process).
+        var lastExecNanoseconds: UInt64 = 0
     }
 
     final class WeakObject: @unchecked Sendable {
@@ -94,7 +96,10 @@ public final class ProcessDirectory: Sendable {
             }
         case .exec:
             let name = String(event.filename.split(separator: "/").last ?? "")
-            state.withLock { s in s.entries[event.pid]?.comm = String(name.prefix(15)) }
+            state.withLock { s in
+                s.entries[event.pid]?.comm = String(name.prefix(15))
+                s.entries[event.pid]?.lastExecNanoseconds = event.timeNanoseconds
+            }
         case .exit:
             let object: ProcessObject? = state.withLock { s in
                 s.entries[event.pid] = nil
@@ -106,6 +111,17 @@ public final class ProcessDirectory: Sendable {
             }
         case .denial, .unknown:
             break
+        }
+    }
+
+    /// The boot-clock time of the last exec of a process that iumd saw, if any.
+    /// - Parameters:
+    ///   - pid: The process id.
+    ///   - startTicks: Its start time (so a recycled pid's exec is not taken for it).
+    public func lastExec(pid: Int32, startTicks: UInt64) -> UInt64? {
+        state.withLock { s in
+            guard let entry = s.entries[pid], entry.startTicks == startTicks, entry.lastExecNanoseconds != 0 else { return nil }
+            return entry.lastExecNanoseconds
         }
     }
 
@@ -128,13 +144,16 @@ public final class ProcessDirectory: Sendable {
     }
 
     /// The table as rows for `ium ps`, with each process's Flags read now.
-    /// - Parameter secureOnly: Only processes tagged secure.
-    public func listing(secureOnly: Bool) -> [ProcessListing] {
+    /// - Parameters:
+    ///   - secureOnly: Only processes tagged secure.
+    ///   - visible: Whether the caller may see a process (`hidepid`).
+    public func listing(secureOnly: Bool, visible: (ProcessIdentity) -> Bool = { _ in true }) -> [ProcessListing] {
         let entries = state.withLock { $0.entries }
         var rows: [ProcessListing] = []
         for (pid, entry) in entries.sorted(by: { $0.key < $1.key }) {
             if secureOnly && !reader.kernel.isTaggedSecure(pid: pid) { continue }
-            guard let facts = try? reader.facts(pid), facts.stat.startTime == entry.startTicks else { continue }
+            guard visible(ProcessIdentity(pid: pid, startTime: entry.startTicks)),
+                  let facts = try? reader.facts(pid), facts.stat.startTime == entry.startTicks else { continue }
             let record = ProcessRecord(identity: facts.identity, creatorPid: entry.creatorPid, creatorSessionId: nil,
                                        sessionId: facts.stat.session)
             rows.append(ProcessListing(pid: pid, creatorPid: entry.creatorPid, uid: facts.status.uids.first ?? 0,

@@ -20,14 +20,23 @@ public struct TagRequest: Hashable, Sendable {
 public struct ListRequest: Hashable, Sendable {
     /// Only processes tagged secure.
     public var secureOnly: Bool
+    /// The client probed every process its `/proc` shows it (needed under `hidepid`).
+    public var probed: Bool
     /// Creates the request.
-    public init(secureOnly: Bool) { self.secureOnly = secureOnly }
-    /// Encodes the request.
+    public init(secureOnly: Bool, probed: Bool = false) {
+        self.secureOnly = secureOnly
+        self.probed = probed
+    }
+    /// Encodes the request: u32 flags (bit 0 secure only, bit 1 probed).
     public func encode(requestId: UInt32) -> [UInt8] {
-        Frame.encode(.list, requestId: requestId) { $0.put(UInt32(secureOnly ? 1 : 0)) }
+        Frame.encode(.list, requestId: requestId) { $0.put(UInt32((secureOnly ? 1 : 0) | (probed ? 2 : 0))) }
     }
     /// Decodes the payload.
-    public init(_ r: inout WireReader) throws(ProtocolError) { secureOnly = try r.get(UInt32.self) & 1 != 0 }
+    public init(_ r: inout WireReader) throws(ProtocolError) {
+        let flags: UInt32 = try r.get()
+        secureOnly = flags & 1 != 0
+        probed = flags & 2 != 0
+    }
 }
 
 /// One row of `ium ps`.

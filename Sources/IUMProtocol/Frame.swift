@@ -74,7 +74,8 @@ public enum MessageType: UInt16, Sendable {
     case error = 0xFFFF
 }
 
-/// `NtOpenProcess` request: ClientId (or absent), ObjectName present, DesiredAccess.
+/// `NtOpenProcess` request: ClientId (or absent), ObjectName present, DesiredAccess, and
+/// whether the client's read probe of the process passed (docs/PROTOCOL.md, "The caller's view").
 public struct OpenRequest: Hashable, Sendable {
     /// The client id, nil when the caller passed NULL.
     public var clientId: (process: UInt64, thread: UInt64)?
@@ -82,22 +83,26 @@ public struct OpenRequest: Hashable, Sendable {
     public var hasObjectName: Bool
     /// DesiredAccess.
     public var desiredAccess: AccessMask
+    /// Whether the client ran the kernel's read check on the process just before and it passed.
+    public var probePassed: Bool
 
     /// Creates the request.
-    public init(clientId: (process: UInt64, thread: UInt64)?, hasObjectName: Bool, desiredAccess: AccessMask) {
+    public init(clientId: (process: UInt64, thread: UInt64)?, hasObjectName: Bool, desiredAccess: AccessMask,
+                probePassed: Bool = false) {
         self.clientId = clientId
         self.hasObjectName = hasObjectName
         self.desiredAccess = desiredAccess
+        self.probePassed = probePassed
     }
 
     /// payload: process u64, thread u64, access u32, flags u32 (bit 0 ClientId present,
-    /// bit 1 ObjectName present).
+    /// bit 1 ObjectName present, bit 2 the client's read probe passed).
     public func encode(requestId: UInt32) -> [UInt8] {
         Frame.encode(.open, requestId: requestId) { w in
             w.put(clientId?.process ?? 0)
             w.put(clientId?.thread ?? 0)
             w.put(desiredAccess.rawValue)
-            w.put(UInt32((clientId != nil ? 1 : 0) | (hasObjectName ? 2 : 0)))
+            w.put(UInt32((clientId != nil ? 1 : 0) | (hasObjectName ? 2 : 0) | (probePassed ? 4 : 0)))
         }
     }
 
@@ -108,14 +113,16 @@ public struct OpenRequest: Hashable, Sendable {
         let flags: UInt32 = try r.get()
         clientId = flags & 1 != 0 ? (process, thread) : nil
         hasObjectName = flags & 2 != 0
+        probePassed = flags & 4 != 0
     }
 
     public static func == (a: OpenRequest, b: OpenRequest) -> Bool {
         a.clientId?.process == b.clientId?.process && a.clientId?.thread == b.clientId?.thread
-            && a.hasObjectName == b.hasObjectName && a.desiredAccess == b.desiredAccess
+            && a.hasObjectName == b.hasObjectName && a.desiredAccess == b.desiredAccess && a.probePassed == b.probePassed
     }
     public func hash(into h: inout Hasher) {
         h.combine(clientId?.process); h.combine(clientId?.thread); h.combine(hasObjectName); h.combine(desiredAccess)
+        h.combine(probePassed)
     }
 }
 
@@ -131,19 +138,25 @@ public struct QueryRequest: Hashable, Sendable {
     public var buffer: BufferPointer
     /// The probed ReturnLength.
     public var returnLength: ReturnLengthPointer
+    /// Whether the client ran the kernel's read check on the handle's process just before and
+    /// it passed.
+    public var probePassed: Bool
 
     /// Creates the request.
-    public init(handle: Handle, infoClass: UInt32, length: UInt32, buffer: BufferPointer, returnLength: ReturnLengthPointer) {
+    public init(handle: Handle, infoClass: UInt32, length: UInt32, buffer: BufferPointer, returnLength: ReturnLengthPointer,
+                probePassed: Bool = false) {
         self.handle = handle
         self.infoClass = infoClass
         self.length = length
         self.buffer = buffer
         self.returnLength = returnLength
+        self.probePassed = probePassed
     }
 
     /// payload: handle u64, class u32, length u32, buffer address u64, ReturnLength address
     /// u64, buffer state u8 (0 NULL, 1 unwritable, 2 writable), ReturnLength state u8
-    /// (0 NULL, 1 unwritable, 2 writable), 2 bytes of padding.
+    /// (0 NULL, 1 unwritable, 2 writable), flags u8 (bit 0 the client's read probe passed),
+    /// 1 byte of padding.
     public func encode(requestId: UInt32) -> [UInt8] {
         Frame.encode(.query, requestId: requestId) { w in
             w.put(handle.rawValue)
@@ -159,7 +172,8 @@ public struct QueryRequest: Hashable, Sendable {
             }
             w.put(UInt8(buffer == .null ? 0 : { if case .writable = buffer { return 2 } else { return 1 } }()))
             w.put(UInt8(returnLength == .absent ? 0 : { if case .writable = returnLength { return 2 } else { return 1 } }()))
-            w.put(UInt16(0))
+            w.put(UInt8(probePassed ? 1 : 0))
+            w.put(UInt8(0))
         }
     }
 
@@ -169,7 +183,8 @@ public struct QueryRequest: Hashable, Sendable {
         infoClass = try r.get()
         length = try r.get()
         let bufferAddress: UInt64 = try r.get(), returnAddress: UInt64 = try r.get()
-        let bufferState: UInt8 = try r.get(), returnState: UInt8 = try r.get()
+        let bufferState: UInt8 = try r.get(), returnState: UInt8 = try r.get(), flags: UInt8 = try r.get()
+        probePassed = flags & 1 != 0
         buffer = switch bufferState {
         case 0: .null
         case 1: .unwritable(address: bufferAddress)

@@ -65,7 +65,8 @@ public final class KernelGuard: @unchecked Sendable {
 
     /// Where iumd pins the machine's guard.
     public static let defaultPinDirectory = "/sys/fs/bpf/ium"
-    static let mapNames = ["ium_tags", "ium_events", "ium_counters", "ium_config", "ium_resume"]
+    static let mapNames = ["ium_tags", "ium_events", "ium_counters", "ium_config", "ium_resume", "ium_probes",
+                           "ium_probe_pending"]
 
     /// The directory the guard is pinned under.
     public let pinDirectory: String
@@ -78,6 +79,7 @@ public final class KernelGuard: @unchecked Sendable {
     let eventsFD: Int32
     let countersFD: Int32
     let configFD: Int32
+    let probesFD: Int32
 
     private init(pinDirectory: String, lockFD: Int32, backend: Backend, reason: String, fds: [String: Int32]) {
         self.pinDirectory = pinDirectory
@@ -88,10 +90,11 @@ public final class KernelGuard: @unchecked Sendable {
         eventsFD = fds["ium_events"] ?? -1
         countersFD = fds["ium_counters"] ?? -1
         configFD = fds["ium_config"] ?? -1
+        probesFD = fds["ium_probes"] ?? -1
     }
 
     deinit {
-        for fd in [tagsFD, eventsFD, countersFD, configFD, lockFD] where fd >= 0 { close(fd) }
+        for fd in [tagsFD, eventsFD, countersFD, configFD, probesFD, lockFD] where fd >= 0 { close(fd) }
     }
 
     // MARK: - Loading
@@ -420,6 +423,24 @@ public final class KernelGuard: @unchecked Sendable {
         return fd
     }
 
+    // MARK: - Caller-view probes
+
+    /// The kernel's verdict on a caller's last read probe of a target (guard_abi.h): when it
+    /// passed, and the two processes' start times; nil when no probe of that pair passed.
+    /// - Parameters:
+    ///   - caller: The probing process (tgid).
+    ///   - target: The probed process (tgid).
+    public func readProbe(caller: Int32, target: Int32) throws(GuardError) -> ReadProbe? {
+        var key = ium_probe_key(caller_tgid: UInt32(bitPattern: caller), target_tgid: UInt32(bitPattern: target))
+        var probe = ium_probe()
+        guard bpf_map_lookup_elem(probesFD, &key, &probe) == 0 else {
+            if errno == ENOENT { return nil }
+            throw GuardError(.mapFailed, "cannot read the probe of \(caller) on \(target)", errno: errno)
+        }
+        return ReadProbe(timeNanoseconds: probe.time_ns, callerStartNanoseconds: probe.caller_start_ns,
+                         targetStartNanoseconds: probe.target_start_ns, startStack: probe.start_stack)
+    }
+
     // MARK: - Counters and config
 
     /// The guard's counters, summed over CPUs.
@@ -449,6 +470,18 @@ public final class KernelGuard: @unchecked Sendable {
     public func events() throws(GuardError) -> GuardEventReader {
         try GuardEventReader(mapFD: eventsFD)
     }
+}
+
+/// A read probe the kernel let pass (boot-clock nanoseconds).
+public struct ReadProbe: Hashable, Sendable {
+    /// When the probe passed.
+    public var timeNanoseconds: UInt64
+    /// The caller's start time (its identity with its pid).
+    public var callerStartNanoseconds: UInt64
+    /// The target's start time.
+    public var targetStartNanoseconds: UInt64
+    /// The target's `start_stack` when the probe passed (what `/proc/PID/stat` showed the caller).
+    public var startStack: UInt64
 }
 
 /// The tag bits of a process (`IUM_TAG_*` of guard_abi.h).

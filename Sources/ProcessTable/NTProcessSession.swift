@@ -59,6 +59,11 @@ public final class NTProcessSession {
     private var handles: HandleTable<SessionObject>
     private var selfObject: ProcessObject?
     private let objects: (Int32) -> ProcessObject?
+    private let views: (ProcessIdentity, Bool) -> CallerView
+    /// The caller's last view of each process it holds a handle to: after the process exits
+    /// (no address space, no more ptrace check) the view it had is kept, as a handle keeps its
+    /// rights.
+    private var lastViews: [ProcessIdentity: CallerView] = [:]
 
     /// `DEBUG_ALL_ACCESS`, the access of a debug object handle returned by class 30.
     public static let debugAllAccess = AccessMask(rawValue: 0x001F_000F)
@@ -70,12 +75,17 @@ public final class NTProcessSession {
     ///   - handleLimit: The most handles the caller may hold.
     ///   - objects: The process object of a running pid; by default a new one per open. The
     ///     daemon passes its process directory's, so exit events reach every handle.
+    ///   - views: What the caller may see of a running process, given whether the caller says
+    ///     its own read probe passed (``CallerView``); by default everything (a caller reading
+    ///     `/proc` itself). The daemon evaluates the kernel's verdict for the caller.
     public init(caller: CallerCredentials = .current, reader: ProcReader = ProcReader(), handleLimit: Int = 4096,
-                objects: ((Int32) -> ProcessObject?)? = nil) {
+                objects: ((Int32) -> ProcessObject?)? = nil,
+                views: @escaping (ProcessIdentity, Bool) -> CallerView = { _, _ in .everything }) {
         self.caller = caller
         self.reader = reader
         self.handles = HandleTable(limit: handleLimit)
         self.objects = objects ?? { try? ProcessObject.open(pid: $0, reader: reader) }
+        self.views = views
     }
 
     /// The number of open handles.
@@ -92,8 +102,10 @@ public final class NTProcessSession {
     ///   - clientId: `ClientId`, or nil for NULL.
     ///   - hasObjectName: Whether `ObjectAttributes->ObjectName` is set.
     ///   - desiredAccess: `DesiredAccess`.
+    ///   - probePassed: Whether the caller says its read probe of the process just passed.
     /// - Returns: The new handle or the failure status.
-    public func openProcess(clientId: ClientID?, hasObjectName: Bool, desiredAccess: AccessMask) -> Result<Handle, NTStatus> {
+    public func openProcess(clientId: ClientID?, hasObjectName: Bool, desiredAccess: AccessMask,
+                            probePassed: Bool = true) -> Result<Handle, NTStatus> {
         guard let clientId, !hasObjectName else { return .failure(.invalidParameterMix) }
         guard clientId.process > 0, clientId.process <= UInt64(Int32.max) else { return .failure(.invalidCID) }
         let pid = Int32(clientId.process)
@@ -103,7 +115,8 @@ public final class NTProcessSession {
             else { return .failure(.invalidCID) }
         }
         guard let object = liveObject(pid) ?? referencedObject(pid) else { return .failure(.invalidCID) }
-        let snapshot = object.snapshot()
+        let snapshot = snapshot(of: object, probePassed: probePassed)
+        guard snapshot.callerView.visible else { return .failure(.invalidCID) }
         let granted = ProcessAccessPolicy.grant(
             desired: desiredAccess, caller: relation(to: snapshot), targetIsSecure: snapshot.facts.taggedSecure)
         return granted.flatMap { handles.insert(.process(object), access: $0) }
@@ -116,48 +129,70 @@ public final class NTProcessSession {
     ///   - length: `ProcessInformationLength`.
     ///   - buffer: The probed `ProcessInformation` pointer.
     ///   - returnLength: The probed `ReturnLength` pointer.
+    ///   - probePassed: Whether the caller says its read probe of the process just passed.
     /// - Returns: The status and what to write.
     public func queryInformationProcess(
-        handle: Handle, infoClass: UInt32, length: UInt32, buffer: BufferPointer, returnLength: ReturnLengthPointer
+        handle: Handle, infoClass: UInt32, length: UInt32, buffer: BufferPointer, returnLength: ReturnLengthPointer,
+        probePassed: Bool = true
     ) -> QueryOutcome {
         NTModel.queryInformationProcess(
             infoClass: infoClass, length: length, buffer: buffer, returnLength: returnLength,
-            handle: resolve(handle))
+            handle: resolve(handle, probePassed: probePassed))
     }
 
     /// `NtClose`.
     /// - Parameter handle: The handle to close.
     /// - Returns: `STATUS_SUCCESS` or `STATUS_INVALID_HANDLE`.
     @discardableResult
-    public func close(_ handle: Handle) -> NTStatus { handles.close(handle) }
+    public func close(_ handle: Handle) -> NTStatus {
+        let status = handles.close(handle)
+        let held = Set(handles.all.compactMap { entry -> ProcessIdentity? in
+            if case .process(let object) = entry.1.object { return object.identity } else { return nil }
+        })
+        lastViews = lastViews.filter { held.contains($0.key) }
+        return status
+    }
 
     /// Closes every handle (the client disconnected).
     public func closeAll() {
         for (handle, _) in handles.all { handles.close(handle) }
+        lastViews.removeAll()
     }
 
     // MARK: - Resolution
 
-    func resolve(_ handle: Handle) -> HandleResolution {
+    func resolve(_ handle: Handle, probePassed: Bool) -> HandleResolution {
         if handle == .currentProcess {
             guard let me = selfObject ?? liveObject(caller.pid) else { return .invalid }
             selfObject = me
-            return .process(granted: .processAllAccess, source: snapshot(of: me))
+            return .process(granted: .processAllAccess, source: snapshot(of: me, probePassed: probePassed))
         }
         if handle.isNonProcessPseudoHandle { return .otherObjectType }
         guard let entry = handles.entry(for: handle) else { return .invalid }
         switch entry.object {
-        case .process(let object): return .process(granted: entry.grantedAccess, source: snapshot(of: object))
+        case .process(let object):
+            return .process(granted: entry.grantedAccess, source: snapshot(of: object, probePassed: probePassed))
         case .debugObject: return .otherObjectType
         }
     }
 
-    private func snapshot(of object: ProcessObject) -> ProcessSnapshot {
+    private func snapshot(of object: ProcessObject, probePassed: Bool) -> ProcessSnapshot {
         var snapshot = object.snapshot()
+        snapshot.callerView = view(of: object.identity, exited: snapshot.hasExited, probePassed: probePassed)
         snapshot.debugObjectOpener = { [unowned self] tracer in
             handles.insert(.debugObject(tracerPid: tracer), access: Self.debugAllAccess)
         }
         return snapshot
+    }
+
+    /// The caller's view: everything of itself; of a running process what the kernel's check
+    /// says now; of an exited one the last view it had through a handle.
+    private func view(of identity: ProcessIdentity, exited: Bool, probePassed: Bool) -> CallerView {
+        if identity.pid == caller.pid { return .everything }
+        if exited { return lastViews[identity] ?? .publicOnly }
+        let view = views(identity, probePassed)
+        lastViews[identity] = view
+        return view
     }
 
     private func liveObject(_ pid: Int32) -> ProcessObject? { objects(pid) }

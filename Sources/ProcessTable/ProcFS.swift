@@ -10,9 +10,9 @@ import Musl
 ///
 /// Every reader maps ENOENT and ESRCH to ``ProcessTableError/Code/noSuchProcess``: a process
 /// that exits while it is read is normal, not an error.
-enum ProcFS {
+public enum ProcFS {
     /// Reads a whole (small) file.
-    static func read(_ path: String, limit: Int = 1 << 20) throws(ProcessTableError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int = 1 << 20) throws(ProcessTableError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw error(path) }
         defer { close(fd) }
@@ -31,7 +31,7 @@ enum ProcFS {
     }
 
     /// Reads a file as UTF-8 text.
-    static func text(_ path: String) throws(ProcessTableError) -> String {
+    public static func text(_ path: String) throws(ProcessTableError) -> String {
         String(decoding: try read(path), as: UTF8.self)
     }
 

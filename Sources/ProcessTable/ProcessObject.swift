@@ -159,6 +159,49 @@ public final class ProcessObject: Sendable {
     private var lastFacts: LinuxProcessFacts { state.withLock { $0.facts } }
 }
 
+/// What the caller may see of a process beyond what the kernel shows every user: the fields
+/// it guards with the ptrace read check (`PTRACE_MODE_READ_FSCREDS`): `start_stack` and the
+/// exit code in `/proc/PID/stat`, `/proc/PID/exe` (the image, its ELF class).
+public struct CallerView: Hashable, Sendable {
+    /// Whether the kernel lets the caller pass the ptrace read check on the process.
+    public var mayRead: Bool
+    /// The `start_stack` the kernel showed the caller when it last passed the check, if known
+    /// (nil: read it from `/proc` as the process itself would).
+    public var startStack: UInt64?
+    /// Whether the caller sees the process in `/proc` at all (`hidepid`): a process it cannot
+    /// see cannot be opened (`STATUS_INVALID_CID`) or listed.
+    public var visible: Bool
+    /// Creates a view.
+    /// - Parameters:
+    ///   - mayRead: Whether the caller passes the ptrace read check.
+    ///   - startStack: The start_stack it was shown, if known.
+    ///   - visible: Whether `/proc` shows the process to the caller.
+    public init(mayRead: Bool, startStack: UInt64? = nil, visible: Bool = true) {
+        self.mayRead = mayRead
+        self.startStack = startStack
+        self.visible = visible
+    }
+    /// Everything (the process itself, and tests that read /proc as root).
+    public static let everything = CallerView(mayRead: true)
+    /// Only what every user may see.
+    public static let publicOnly = CallerView(mayRead: false)
+}
+
+/// What the kernel shows about processes that have exited.
+public enum KernelFeatures {
+    /// Whether any holder of a pidfd learns the exit status after the reap (`PIDFD_INFO_EXIT`,
+    /// Linux 6.15+); before that only callers that pass the ptrace read check see it (the
+    /// zombie's `/proc/PID/stat`).
+    public static let exitStatusForEveryone: Bool = {
+        let fd = ium_pidfd_open(getpid(), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var status: Int32 = 0
+        // A running process: ESRCH when the kernel knows PIDFD_INFO_EXIT, ENOTTY/EINVAL before.
+        return ium_pidfd_exit_status(fd, &status) == 0 || errno == ESRCH
+    }()
+}
+
 /// One consistent view of a process object, answering NT queries.
 public struct ProcessSnapshot: ProcessInformationSource {
     /// The creation record.
@@ -171,6 +214,8 @@ public struct ProcessSnapshot: ProcessInformationSource {
     public var reader: ProcReader
     /// Opens a debug object handle in the caller's handle table (class 30).
     public var debugObjectOpener: ((Int32) -> Result<Handle, NTStatus>)?
+    /// What the caller may see (the kernel's ptrace read check, evaluated for the caller).
+    public var callerView: CallerView = .everything
 
     /// Whether the process has exited.
     public var hasExited: Bool { exit != nil }
@@ -179,10 +224,21 @@ public struct ProcessSnapshot: ProcessInformationSource {
     /// (the initial stack, `startstack`, where the kernel placed argv, envp and auxv),
     /// AffinityMask (`Cpus_allowed`), BasePriority (from policy and nice),
     /// UniqueProcessId and the creator's pid.
+    ///
+    /// As the kernel shows them to the caller: PebBaseAddress only to a caller that passes the
+    /// ptrace read check (else 0), and 0 once the process has no address space; the exit code
+    /// of an exited process only to such a caller, unless the kernel gives it to every pidfd
+    /// holder (6.15+); otherwise ExitStatus is 0 ("cannot be learned").
     public func basicInformation() -> ProcessBasicInformation {
-        ProcessBasicInformation(
-            exitStatus: exit?.ntExitStatus ?? .pending,
-            pebBaseAddress: facts.stat.startStack,
+        let exitStatus: NTStatus
+        if let exit {
+            exitStatus = callerView.mayRead || KernelFeatures.exitStatusForEveryone ? exit.ntExitStatus : .success
+        } else {
+            exitStatus = .pending
+        }
+        return ProcessBasicInformation(
+            exitStatus: exitStatus,
+            pebBaseAddress: hasExited || !callerView.mayRead ? 0 : callerView.startStack ?? facts.stat.startStack,
             affinityMask: facts.status.cpusAllowed,
             basePriority: LinuxFlagAnalogs.basePriority(policy: facts.stat.policy, nice: facts.stat.nice),
             uniqueProcessId: UInt64(UInt32(bitPattern: record.identity.pid)),
@@ -190,9 +246,12 @@ public struct ProcessSnapshot: ProcessInformationSource {
         )
     }
 
-    /// The Flags bits (``LinuxFlagAnalogs``).
+    /// The Flags bits (``LinuxFlagAnalogs``); IsWow64Process only for a caller that may read
+    /// `/proc/PID/exe` (it is the executable's ELF class).
     public func extendedFlags() -> ProcessFlags {
-        LinuxFlagAnalogs.flags(facts: facts, record: record, exited: hasExited)
+        var flags = LinuxFlagAnalogs.flags(facts: facts, record: record, exited: hasExited)
+        if !callerView.mayRead { flags.remove(.isWow64Process) }
+        return flags
     }
 
     /// CreateTime from the start time, ExitTime when ium saw the exit, CPU times from stat.
@@ -218,16 +277,17 @@ public struct ProcessSnapshot: ProcessInformationSource {
     public func sessionId() -> UInt32 { UInt32(bitPattern: facts.stat.session) }
 
     /// 0 for a 64-bit process; for a 32-bit one its initial stack address (1 if hidden).
+    /// 0 for a caller that may not read `/proc/PID/exe`.
     public func wow64PebAddress() -> UInt64 {
-        guard facts.isELF32 == true else { return 0 }
-        return max(facts.stat.startStack, 1)
+        guard callerView.mayRead, facts.isELF32 == true else { return 0 }
+        return max(basicInformation().pebBaseAddress, 1)
     }
 
-    /// The executable's path (`/proc/PID/exe`); `[comm]` for a kernel thread or a process
-    /// whose executable cannot be read. Linux has one path namespace, so classes 27 and 43
-    /// return the same text.
+    /// The executable's path (`/proc/PID/exe`); `[comm]` for a kernel thread, a process whose
+    /// executable cannot be read, or a caller the kernel would not show it to. Linux has one
+    /// path namespace, so classes 27 and 43 return the same text.
     public func imageFileName() -> String {
-        (hasExited ? nil : reader.imagePath(record.identity.pid)) ?? "[\(facts.stat.comm)]"
+        (hasExited || !callerView.mayRead ? nil : reader.imagePath(record.identity.pid)) ?? "[\(facts.stat.comm)]"
     }
 
     /// The command line: arguments joined by spaces, each quoted as CommandLineToArgvW

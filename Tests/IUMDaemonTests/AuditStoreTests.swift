@@ -54,3 +54,39 @@ struct AuditStoreTests {
         #expect(rows == 3)
     }
 }
+
+@Suite("hidepid from mountinfo")
+struct ProcVisibilityTests {
+    @Test("the options of the top /proc mount are read: hidepid names and numbers, gid")
+    func parse() {
+        let stacked = """
+            22 1 0:21 / / rw - ext4 /dev/vda rw
+            48 46 0:21 / /proc rw,relatime - proc proc rw
+            69 48 0:40 / /proc rw,relatime - proc proc rw,hidepid=invisible,gid=27
+            70 48 0:41 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw
+            """
+        #expect(ProcVisibility.parse(stacked) == .init(hidepid: 2, gid: 27))
+        #expect(ProcVisibility.parse("48 46 0:21 / /proc rw - proc proc rw,hidepid=1").hidepid == 1)
+        #expect(ProcVisibility.parse("48 46 0:21 / /proc rw - proc proc rw,hidepid=ptraceable").hidepid == 4)
+        #expect(ProcVisibility.parse("48 46 0:21 / /proc rw - proc proc rw") == .init())
+        #expect(ProcVisibility.parse("") == .init())
+    }
+
+    @Test("visibility follows the kernel's has_pid_permissions")
+    func rules() throws {
+        let path = temporaryPath("mountinfo")
+        func visible(_ options: String, mayRead: Bool, groups: Set<UInt32> = []) throws -> Bool {
+            let line = "48 46 0:21 / /proc rw - proc proc rw\(options)\n"
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            _ = line.withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+            return ProcVisibility(mountinfo: path).visible(mayRead: mayRead, callerGroups: groups)
+        }
+        #expect(try visible("", mayRead: false))
+        #expect(try !visible(",hidepid=invisible", mayRead: false))
+        #expect(try visible(",hidepid=invisible", mayRead: true))
+        #expect(try visible(",hidepid=invisible,gid=27", mayRead: false, groups: [27]))
+        #expect(try !visible(",hidepid=noaccess,gid=27", mayRead: false, groups: [5]))
+        #expect(try !visible(",hidepid=ptraceable,gid=27", mayRead: false, groups: [27]))
+    }
+}

@@ -48,13 +48,19 @@ rc=$?
 [ "$(tl_ask check)" = intact ] && tl_pass "the secret is intact" || tl_fail "the secret is intact" "$(tail -n 1 "$VOUT")"
 "$IUM" query "$VPID" > "$W/query.out" 2>&1
 grep -q '^    IsSecureProcess       1$' "$W/query.out" && tl_pass "ium query shows IsSecureProcess 1" || tl_fail "ium query shows IsSecureProcess 1" "$(head -c 300 "$W/query.out")"
-# iumd (INSPECTOR) may make READ-mode checks on secure processes: stat's startstack, exe.
-grep -qE '^  PebBaseAddress +0x[1-9A-F]' "$W/query.out" && tl_pass "iumd reads the secure process's PebBaseAddress" || tl_fail "iumd reads PebBaseAddress" "$(grep PebBase "$W/query.out")"
-if [ "$BACKEND" = lsm ]; then
-    stack=$(sed 's/.*) //' "/proc/$VPID/stat" | cut -d' ' -f26)
-    [ "$stack" = 0 ] && tl_pass "root's own read of /proc/P/stat hides its stack (0)" || tl_fail "root reads /proc/P/stat startstack" "$stack"
+# The caller's view: root sees what the kernel shows root. Under lsm the guard refuses root's
+# ptrace read check on a secure process, so /proc/P/stat shows root no stack address and
+# /proc/P/exe is unreadable: iumd's answer is the same (PebBaseAddress 0, the image as [comm]).
+# Under kill the kernel shows both, and so does iumd.
+stack=$(sed 's/.*) //' "/proc/$VPID/stat" | cut -d' ' -f26)
+peb=$(sed -n 's/^  PebBaseAddress *0x\([0-9A-F]*\)$/\1/p' "$W/query.out")
+image=$("$IUM" query "$VPID" --class ProcessImageFileName | sed -n 's/^  Buffer  *//p')
+if [ "$BACKEND" = lsm ]; then want_image="[victim]"; else want_image=$(readlink "/proc/$VPID/exe"); fi
+if [ "$(printf '%d' "0x$peb")" = "$stack" ] && [ "$image" = "$want_image" ]; then
+    tl_pass "root's query of it shows what /proc shows root (stack $stack, image $image)"
+else
+    tl_fail "root's query shows what /proc shows root" "PebBaseAddress 0x$peb vs startstack $stack; image '$image' vs '$want_image'"
 fi
-"$IUM" query "$VPID" --class ProcessImageFileName | grep -q "Buffer  *.*/victim$" && tl_pass "iumd reads the secure process's image name" || tl_fail "iumd reads the image name" "$("$IUM" query "$VPID" --class ProcessImageFileName 2>&1 | head -4)"
 [ "$("$IS_SECURE" "$VPID")" = "$VPID secure" ] && tl_pass "the WDK IsSecureProcess sample says secure" || tl_fail "the WDK sample says secure" "$("$IS_SECURE" "$VPID")"
 [ "$("$IS_SECURE" $$)" = "$$ not secure" ] && tl_pass "the WDK sample says not secure for the shell" || tl_fail "the WDK sample on the shell" "$("$IS_SECURE" $$)"
 if tl_wait_for sh -c "[ \$(\"$IUM\" events | grep -c ' on $VPID/') -ge 2 ]"; then
@@ -72,6 +78,74 @@ RPID=$VPID
 rc=$?
 [ $rc -eq $DENIED ] && tl_pass "and it is protected (exit $rc)" || tl_fail "the ium run program is protected" "exit $rc"
 awk '/Max core file size/ {exit !($5 == 0)}' "/proc/$RPID/limits" && tl_pass "it leaves no core dump (RLIMIT_CORE 0)" || tl_fail "RLIMIT_CORE 0" "$(grep core /proc/$RPID/limits)"
+
+# Another user: iumd tells it nothing the kernel hides from it. A root process's stack address
+# (start_stack) is 0 in /proc/PID/stat for uid 65534, and in the query.
+sleep 1000 &
+ROOTSLEEP=$!
+tl_track $ROOTSLEEP
+answer=$(tl_as 65534 "$IUM" query "$ROOTSLEEP" --json 2>&1)
+if echo "$answer" | grep -q '"PebBaseAddress":0,' && echo "$answer" | grep -q '"UniqueProcessId":'"$ROOTSLEEP"; then
+    tl_pass "uid 65534's query of a root process: PebBaseAddress 0, as /proc shows it"
+else
+    tl_fail "uid 65534's query of a root process hides its stack" "$(echo "$answer" | tr ',' '\n' | grep -E 'PebBase|UniqueProcessId|error' | tr '\n' ' ')"
+fi
+own=$(tl_as 65534 sh -c 'sleep 1000 > /dev/null 2>&1 & echo $!')
+tl_track "$own"
+answer=$(tl_as 65534 "$IUM" query "$own" --json 2>&1)
+stack=$(sed 's/.*) //' "/proc/$own/stat" | cut -d' ' -f26)
+if echo "$answer" | grep -q '"PebBaseAddress":'"$stack"',' && [ "$stack" != 0 ]; then
+    tl_pass "uid 65534's query of its own process shows its stack address"
+else
+    tl_fail "uid 65534 sees its own process's stack" "stack $stack: $(echo "$answer" | tr ',' '\n' | grep PebBase)"
+fi
+
+# Every field, every class, every process, three identities: iumd equals the kernel's view.
+for uid in 65534 1000; do
+    for i in $(seq 1 60); do tl_as $uid sleep 1000 > /dev/null 2>&1 & tl_track $!; done
+done
+for uid in 0 65534 1000; do
+    if [ $uid = 0 ]; then "$CALLER_VIEW" > "$W/view.out" 2>&1; else "$CALLER_VIEW" --uid $uid > "$W/view.out" 2>&1; fi
+    rc=$?
+    summary=$(tail -n 1 "$W/view.out")
+    n=$(echo "$summary" | sed -n 's/^compared \([0-9]*\) .*/\1/p')
+    if [ $rc -eq 0 ] && [ "${n:-0}" -ge 150 ]; then tl_pass "uid $uid: $summary"
+    else tl_fail "uid $uid: iumd shows what the kernel shows" "$(grep FAIL "$W/view.out" | head -n 3 | tr '\n' ' ') $summary"; fi
+done
+
+# /proc mounted with hidepid=2: iumd hides from a user what /proc hides from it. iumd runs in
+# a mount namespace of its own whose /proc is a new procfs instance with hidepid=2 (the
+# machine's /proc is untouched).
+tl_stop_iumd
+unshare -m --propagation private sh -c 'mount -t proc -o hidepid=2 proc /proc && exec "$0" "$@"' \
+    "$IUMD" --pin-dir "$TL_PIN" --socket "$IUM_SOCKET" --database "$W/audit.sqlite" >> "$W/iumd.log" 2>&1 &
+TL_DAEMON=$!
+tl_wait_for test -S "$IUM_SOCKET"
+tl_as 65534 "$IUM" query "$ROOTSLEEP" > "$W/hidden.out" 2>&1
+rc=$?
+if [ $rc -eq 64 ] && grep -q "no process with id $ROOTSLEEP" "$W/hidden.out"; then
+    tl_pass "hidepid=2: uid 65534 cannot open a root process (STATUS_INVALID_CID)"
+else
+    tl_fail "hidepid=2 hides a root process from uid 65534" "exit $rc: $(cat "$W/hidden.out")"
+fi
+tl_as 65534 "$IUM" ps > "$W/ps.out" 2>&1
+if grep -q "^$own " "$W/ps.out" && ! grep -q "^$ROOTSLEEP " "$W/ps.out" && ! grep -q "^$TL_DAEMON " "$W/ps.out"; then
+    tl_pass "hidepid=2: uid 65534's ium ps lists its own processes and not root's"
+else
+    tl_fail "hidepid=2 in ium ps" "own $own listed: $(grep -c "^$own " "$W/ps.out"), root's $ROOTSLEEP listed: $(grep -c "^$ROOTSLEEP " "$W/ps.out")"
+fi
+"$IUM" query "$ROOTSLEEP" > /dev/null 2>&1 && tl_pass "hidepid=2: root still opens it" || tl_fail "hidepid=2: root opens a root process" ""
+tl_stop_iumd
+tl_start_iumd || tl_fail "iumd restarts with the machine's /proc" "$(tail -n 3 "$W/iumd.log")"
+
+# The audit store: root and the ium group only.
+tl_as 65534 "$IUM" events > "$W/events.out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^ium: reading the audit store needs root or membership of the 'ium' group$" "$W/events.out"; then
+    tl_pass "another user cannot read the audit store (exit 1)"
+else
+    tl_fail "the audit store is refused to other users" "exit $rc: $(cat "$W/events.out")"
+fi
 
 # Two users: the NT access rules.
 sleep 1000 &

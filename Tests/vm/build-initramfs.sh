@@ -47,6 +47,7 @@ copy "$IUM_BIN" /usr/local/bin/ium
 copy "$IUMD_BIN" /usr/local/bin/iumd
 cp "$IUM_BPF_OBJECT" "$root/usr/local/bin/ium-guard.bpf.o"
 copy "$NT_RULES" /usr/local/bin/nt_rules
+copy "$(dirname "$NT_RULES")/caller_view" /usr/local/bin/caller_view
 copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
 mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib"
@@ -69,6 +70,7 @@ chmod +x "$root/init"
 copy /usr/bin/strace
 copy /usr/bin/setpriv # util-linux's: busybox's cannot change uids
 copy /usr/bin/prlimit
+copy /usr/bin/unshare
 copy /usr/bin/gdb
 copy /lib/x86_64-linux-gnu/libthread_db.so.1
 mkdir -p "$root/usr/share"

@@ -61,7 +61,7 @@ struct signal_struct {
     int group_exit_code;
 };
 
-struct mm_struct { unsigned long flags; };
+struct mm_struct { unsigned long flags; unsigned long start_stack; };
 
 struct task_struct {
     unsigned int flags;
@@ -81,6 +81,7 @@ struct task_struct {
 enum pid_type { PIDTYPE_PID, PIDTYPE_TGID, PIDTYPE_PGID, PIDTYPE_SID, PIDTYPE_MAX };
 
 struct kernel_siginfo { int si_signo; int si_errno; int si_code; };
+struct pt_regs { unsigned long dx; unsigned long orig_ax; };
 struct cred;
 struct linux_binprm { const char *filename; };
 
@@ -106,5 +107,8 @@ struct ium_sys_exit { u64 common; long nr; long ret; };
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define PF_KTHREAD 0x00200000
 #define BPF_LOCAL_STORAGE_GET_F_CREATE 1
+#define NR_process_madvise 440 /* x86_64 */
+#define EACCES 13
+#define ESRCH 3
 
 #endif /* IUM_KERNEL_H */

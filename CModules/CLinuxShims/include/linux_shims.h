@@ -54,6 +54,11 @@ int ium_disable_core_dumps(pid_t pid);
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
                        char *const argv[], char *const envp[]);
 
+/* The caller's view (docs/PROTOCOL.md): runs the kernel's ptrace read check
+ * (PTRACE_MODE_READ_FSCREDS) of this process on `pid` with process_madvise(pidfd, NULL, 0,
+ * MADV_COLD, 0), which changes nothing. 1 when the check passes, 0 when it fails. */
+int ium_read_probe(pid_t pid);
+
 /* statfs(2) f_type of a path (the file system's magic), 0 on failure. */
 unsigned long ium_fs_magic(const char *path);
 

@@ -76,6 +76,26 @@ struct ium_event {
     char filename[IUM_FILENAME_LEN]; /* exec: the program; proc open: the /proc file name */
 };
 
+/* ---- Caller-view probes (BPF_MAP_TYPE_LRU_HASH, read by iumd). ----
+ * A client shows iumd what the kernel would let it see of another process by running the
+ * kernel's own ptrace read check (PTRACE_MODE_READ_FSCREDS, the check that hides start_stack
+ * in /proc/PID/stat) on itself: process_madvise(pidfd, NULL, 0, MADV_COLD, 0), which changes
+ * nothing and fails with EACCES when the check fails. When the kernel lets such a probe pass,
+ * the guard records it here, with the target's start_stack as the kernel would have shown it;
+ * iumd gives a caller the fields that check guards only when a recent record for
+ * (caller, target) exists, and then the start_stack recorded. */
+struct ium_probe_key {
+    __u32 caller_tgid;
+    __u32 target_tgid;
+};
+
+struct ium_probe {
+    __u64 time_ns;         /* bpf_ktime_get_boot_ns() of the probe */
+    __u64 caller_start_ns; /* the caller's start time (start_boottime): its identity */
+    __u64 target_start_ns; /* the target's start time */
+    __u64 start_stack;     /* the target's mm->start_stack at the probe (0: no address space) */
+};
+
 /* ---- Counters (BPF_MAP_TYPE_PERCPU_ARRAY of __u64, summed by user space). ---- */
 enum ium_counter {
     IUM_COUNTER_DENIALS = 0,        /* accesses refused (events or not) */
@@ -101,5 +121,7 @@ struct ium_config {
 IUM_ABI_ASSERT(sizeof(struct ium_tag) == 16, "struct ium_tag");
 IUM_ABI_ASSERT(sizeof(struct ium_event) == 208, "struct ium_event");
 IUM_ABI_ASSERT(sizeof(struct ium_config) == 16, "struct ium_config");
+IUM_ABI_ASSERT(sizeof(struct ium_probe_key) == 8, "struct ium_probe_key");
+IUM_ABI_ASSERT(sizeof(struct ium_probe) == 32, "struct ium_probe");
 
 #endif /* IUM_GUARD_ABI_H */
