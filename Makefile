@@ -15,8 +15,9 @@ CLANG ?= clang
 BUILD := .build
 BIN = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 
-BPF_OBJ := $(BUILD)/bpf/ium-guard.bpf.o
 BPF_SRC := bpf/guard.bpf.c bpf/include/ium_kernel.h CModules/GuardABI/include/guard_abi.h
+SKELETON_DIR := CModules/GuardSkeleton/generated
+SKELETONS := $(SKELETON_DIR)/ium_guard_lsm.skel.h $(SKELETON_DIR)/ium_guard_kill.skel.h
 ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc
 LIBIUM := $(BUILD)/lib/libium.so.1
 LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h
@@ -34,17 +35,21 @@ deps:
 vm-deps:
 	@scripts/install-deps.sh vm
 
-# The guard: CO-RE, so the object does not depend on this machine's kernel.
-$(BPF_OBJ): $(BPF_SRC)
+# The guard: one source, two objects (the lsm and the kill backend), CO-RE so they do not
+# depend on this machine's kernel; a skeleton of each embeds it in iumd (GuardSkeleton).
+$(BUILD)/bpf/ium_guard_%.bpf.o: $(BPF_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell uname -m)-linux-gnu \
-		-Ibpf/include -ICModules/GuardABI/include -Wall -Werror -c bpf/guard.bpf.c -o $@
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -DIUM_$(shell echo $* | tr a-z A-Z) \
+		-I/usr/include/$(shell uname -m)-linux-gnu -Ibpf/include -ICModules/GuardABI/include -Wall -Werror \
+		-c bpf/guard.bpf.c -o $@
+$(SKELETON_DIR)/ium_guard_%.skel.h: $(BUILD)/bpf/ium_guard_%.bpf.o
+	@mkdir -p $(dir $@)
+	bpftool gen skeleton $< name ium_guard_$* > $@.new && mv $@.new $@
 
-bpf: $(BPF_OBJ)
+bpf: deps $(SKELETONS)
 
-build: deps $(BPF_OBJ) libium
+build: deps $(SKELETONS) libium
 	$(SWIFT) build $(SWIFT_FLAGS)
-	cp $(BPF_OBJ) $(BIN)/ium-guard.bpf.o
 
 # libium: the C library (ntddk.h), its pkg-config file, the WDK sample and the C rule tests.
 $(LIBIUM): $(LIBIUM_SRC)
@@ -97,7 +102,7 @@ host-e2e: build attackers
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps
 	@mkdir -p $(dir $(INITRAMFS))
-	IUM_BIN=$(BIN)/ium IUMD_BIN=$(BIN)/iumd IUM_BPF_OBJECT=$(BPF_OBJ) VICTIM=$(BUILD)/attack/victim \
+	IUM_BIN=$(BIN)/ium IUMD_BIN=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim \
 		ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc NT_RULES=$(BUILD)/lib/nt_rules \
 		IS_SECURE=$(BUILD)/lib/is-secure Tests/vm/build-initramfs.sh $(INITRAMFS)
 	Tests/vm/run.sh $(INITRAMFS)
@@ -109,15 +114,14 @@ demo: build attackers vm-deps
 bench: build attackers vm-deps
 	Benchmarks/run.sh
 
-# Installs ium, iumd (release builds, Swift runtime linked in), the guard, libium (+ ntddk.h,
-# pkg-config) and the systemd unit.
+# Installs ium, iumd (release builds, Swift runtime linked in, the guard embedded), libium
+# (+ ntddk.h, pkg-config) and the systemd unit.
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 install: build
 	$(SWIFT) build -c release --static-swift-stdlib --product iumd
 	$(SWIFT) build -c release --static-swift-stdlib --product ium
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ium $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
 	install -m 0755 $(RELEASE_BIN)/ium $(RELEASE_BIN)/iumd $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/ium/ium-guard.bpf.o
 	install -m 0755 $(LIBIUM) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libium.so.1 $(DESTDIR)$(PREFIX)/lib/libium.so
 	install -m 0644 $(BUILD)/lib/libium.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
@@ -126,4 +130,5 @@ install: build
 	-ldconfig
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SKELETON_DIR)
+.SECONDARY: $(BUILD)/bpf/ium_guard_lsm.bpf.o $(BUILD)/bpf/ium_guard_kill.bpf.o

@@ -45,11 +45,14 @@ let package = Package(
         .systemLibrary(
             name: "CLibbpf", path: "CModules/CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
         .systemLibrary(name: "GuardABI", path: "CModules/GuardABI/include"),
+        // The guard's two BPF objects, embedded through bpftool's skeletons (make bpf generates them).
+        .target(name: "GuardSkeleton", dependencies: ["CLibbpf", "GuardABI"], path: "CModules/GuardSkeleton",
+                cSettings: [.headerSearchPath("../GuardABI/include")]),
 
         // Loads, attaches and pins the BPF guard; tags processes; streams kernel events.
         .target(
             name: "KernelGuard",
-            dependencies: ["NTModel", "ProcessTable", "CLibbpf", "GuardABI", "CLinuxShims"],
+            dependencies: ["CLibbpf", "GuardABI", "GuardSkeleton", "CLinuxShims"],
             swiftSettings: swiftSettings
         ),
 

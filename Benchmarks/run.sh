@@ -13,7 +13,6 @@ cd "$(dirname "$0")/.."
 swift build -c release --product iumd >&2
 swift build -c release --product ium >&2
 bin=$(swift build -c release --show-bin-path)
-cp .build/bpf/ium-guard.bpf.o "$bin/"
 IUM=$bin/ium
 IUMD=$bin/iumd
 B=.build/lib/bench
@@ -161,7 +160,7 @@ unload
 if [ "${BENCH_VM:-1}" = 1 ]; then
     log "lsm backend in the VM (Debian 6.12)"
     make -s vm-deps > /dev/null
-    IUM_BIN=$IUM IUMD_BIN=$IUMD IUM_BPF_OBJECT=.build/bpf/ium-guard.bpf.o VICTIM=.build/attack/victim \
+    IUM_BIN=$IUM IUMD_BIN=$IUMD VICTIM=.build/attack/victim \
         ATTACK=.build/attack/attack FIXTURE=.build/attack/testproc NT_RULES=.build/lib/nt_rules \
         IS_SECURE=.build/lib/is-secure BENCH=$B Tests/vm/build-initramfs.sh "$W/vm.cpio" > /dev/null
     VM_KERNELS=6.12 VM_MODE=bench Tests/vm/run.sh "$W/vm.cpio" | sed -n 's/^ *bench-json: //p' | record vm

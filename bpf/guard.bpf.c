@@ -2,19 +2,19 @@
 // Copyright (c) 2026 the ium authors
 //
 // The ium guard: processes tagged secure (IUM trustlets) cannot be reached into by any other
-// process, root included. One object holds two program sets; KernelGuard loads one of them:
+// process, root included. This one source builds two objects (the Makefile compiles it twice
+// and generates a skeleton for each); KernelGuard loads the one the kernel supports:
 //
-//   lsm  backend  (BPF LSM active): the kernel call fails with EPERM.
-//        lsm/ptrace_access_check, lsm/ptrace_traceme, lsm/task_kill, lsm/task_alloc,
-//        lsm/bprm_creds_for_exec
-//   kill backend  (no BPF LSM, tracepoints only): the offending caller gets SIGKILL before
-//        it can use what it asked for.
-//        tp/syscalls/sys_enter_{ptrace,process_vm_readv,process_vm_writev,pidfd_getfd},
-//        tp/syscalls/sys_exit_{ptrace,open,openat,openat2},
-//        tp/syscalls/sys_{enter,exit}_process_madvise (caller-view probes)
-//        and tp/syscalls/sys_enter_{execve,execveat} (a thread that execs keeps the tag)
-//   both: tp_btf/sched_process_{fork,exec,exit} (inheritance and lifecycle events).
-// The lsm backend attaches no syscall tracepoint: enabling any of them sends every syscall of
+//   -DIUM_LSM  the lsm backend (BPF LSM active): the kernel call fails with EPERM. Also sealed
+//              mode (only iumd may touch the guard, load tracing-class programs, or pass the
+//              lockdown reasons that read kernel memory) and the side doors (core dumps, code
+//              changed on disk, supervised exec, SIGIO payloads, /proc fds opened before the
+//              tag, perf). No bpf_probe_read_kernel anywhere: it loads under
+//              lockdown=confidentiality.
+//   -DIUM_KILL the kill backend (no BPF LSM, tracepoints only): the offending caller gets
+//              SIGKILL before it can use what it asked for. Best effort (Backend.gaps).
+//   both:      tp_btf/sched_process_{fork,exec,exit}: inheritance and lifecycle records.
+// The lsm object attaches no syscall tracepoint: enabling any of them sends every syscall of
 // every task through the kernel's slow path (make bench measured getpid 1.7x slower).
 
 #include "ium_kernel.h"
@@ -23,12 +23,21 @@
 #include <bpf/bpf_core_read.h>
 #include "guard_abi.h"
 
+#if defined(IUM_LSM) == defined(IUM_KILL)
+#error "build with exactly one of -DIUM_LSM and -DIUM_KILL"
+#endif
+
 char LICENSE[] SEC("license") = "GPL";
+
+// ---- Settings (fixed at load) and state (iumd writes it) -------------------------------
+
+const volatile struct ium_settings settings = {};
+struct ium_state state = {};
 
 // ---- Maps ------------------------------------------------------------------------------
 
-// The tag store: one struct ium_tag per tagged task, freed with the task. User space writes
-// it through a pidfd; programs read it with bpf_task_storage_get.
+// The tag store: one struct ium_tag per tagged task, freed with the task. Read on the task
+// and on its thread-group leader (threads made before the tag carry none of their own).
 struct {
     __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC); // required for task storage
@@ -36,11 +45,12 @@ struct {
     __type(value, struct ium_tag);
 } ium_tags SEC(".maps");
 
-// Events for iumd: denials and process lifecycle. 1 MiB (a power of two, a page multiple):
-// about 5,000 events of 208 bytes between two reads.
+// Records for iumd: denials (192 bytes) and process lifecycle (56 bytes). 1 MiB (a power of
+// two, a page multiple): about 18,000 lifecycle records between two reads.
+#define IUM_RINGBUF_BYTES (1 << 20)
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 1 << 20);
+    __uint(max_entries, IUM_RINGBUF_BYTES);
 } ium_events SEC(".maps");
 
 // Counters (enum ium_counter), per CPU; user space sums them.
@@ -51,16 +61,80 @@ struct {
     __type(value, u64);
 } ium_counters SEC(".maps");
 
-// Runtime settings (struct ium_config), one record.
+// Caller-view probes (guard_abi.h): the kernel's verdict on a client's own ptrace read check.
+#define IUM_PROBES 16384
 struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, u32);
-    __type(value, struct ium_config);
-} ium_config SEC(".maps");
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, IUM_PROBES);
+    __type(key, struct ium_probe_key);
+    __type(value, struct ium_probe);
+} ium_probes SEC(".maps");
 
-// kill backend: the target of a PTRACE_ATTACH/SEIZE that was answered with SIGKILL, keyed
-// by the caller's thread id, so the syscall's exit can resume the target.
+#ifdef IUM_LSM
+// Tag requests (guard_abi.h): iumd asks, the task_kill hook checks and tags.
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, u32);
+    __type(value, struct ium_tag_request);
+} ium_tag_requests SEC(".maps");
+
+// The address spaces of secure processes (mm address -> tgid): a /proc/PID/mem, environ or
+// auxv fd holds its process's mm, so a read through an fd opened before the tag is found by it.
+#define IUM_SECURE_PROCESSES 65536
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, IUM_SECURE_PROCESSES);
+    __type(key, u64);
+    __type(value, u32);
+} ium_secure_mms SEC(".maps");
+
+// Files (struct file addresses) a secure task maps executable -> their inode address; an entry
+// lives until the file is freed, that is until its last mapping is gone.
+#define IUM_CODE_FILES 65536
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, IUM_CODE_FILES);
+    __type(key, u64);
+    __type(value, u64);
+} ium_code_files SEC(".maps");
+
+// Inodes (addresses) of those files -> how many such files are alive (guard_abi.h).
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, IUM_CODE_FILES);
+    __type(key, u64);
+    __type(value, struct ium_code_inode);
+} ium_code_inodes SEC(".maps");
+
+// Marks on inodes (IUM_INODE_*): the fast test on every write, and the pins when sealed.
+struct {
+    __uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, u32);
+} ium_inode_marks SEC(".maps");
+
+// Files whose SIGIO owner (F_SETOWN) a secure process set (struct file address -> its tgid).
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, u64);
+    __type(value, u32);
+} ium_fowners SEC(".maps");
+
+// Sealed mode: the files iumd runs from (guard_abi.h).
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 256);
+    __type(key, struct ium_file_key);
+    __type(value, struct ium_file_identity);
+} ium_daemon_code SEC(".maps");
+#endif
+
+#ifdef IUM_KILL
+// The target of a PTRACE_ATTACH/SEIZE that was answered with SIGKILL, keyed by the caller's
+// thread id, so the syscall's exit can resume the target.
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 1024);
@@ -68,15 +142,7 @@ struct {
     __type(value, u32);
 } ium_resume SEC(".maps");
 
-// Caller-view probes (guard_abi.h): the kernel's verdict on a client's own ptrace read check.
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, struct ium_probe_key);
-    __type(value, struct ium_probe);
-} ium_probes SEC(".maps");
-
-// kill backend: a probe's target between the syscall's entry and exit, keyed by thread id.
+// A caller-view probe's target between the syscall's entry and exit, keyed by thread id.
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 1024);
@@ -85,13 +151,19 @@ struct {
 } ium_probe_pending SEC(".maps");
 
 // kfuncs that resolve a pid (6.2+: global; 6.13+: in the caller's namespace) and send a
-// signal to another task (6.13+). Weak: the object still loads on 6.1 for the lsm backend.
+// signal to another task (6.13+).
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern struct task_struct *bpf_task_from_vpid(s32 vpid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, u64 value) __ksym __weak;
-
 #define ium_ksym_exists(sym) (!!(sym))
+#endif
+
+#ifdef IUM_LSM
+#define IUM_BACKEND IUM_BACKEND_LSM
+#else
+#define IUM_BACKEND IUM_BACKEND_KILL
+#endif
 
 // ---- Helpers ---------------------------------------------------------------------------
 
@@ -107,17 +179,14 @@ static __always_inline struct ium_tag *tag_of(struct task_struct *task)
     return bpf_task_storage_get(&ium_tags, task, 0, 0);
 }
 
-// The tag that applies to a task: its own, or its thread-group leader's (threads that
-// existed before the process was tagged have none of their own).
+// The tag bits of a task's process: its own tag's, or its leader's.
 static __always_inline u32 tag_flags(struct task_struct *task)
 {
     struct ium_tag *tag = tag_of(task);
     if (tag)
         return tag->flags;
     struct task_struct *leader = task->group_leader;
-    if (!leader)
-        return 0;
-    tag = tag_of(leader);
+    tag = leader ? tag_of(leader) : 0;
     return tag ? tag->flags : 0;
 }
 
@@ -126,83 +195,80 @@ static __always_inline bool is_secure(struct task_struct *task)
     return tag_flags(task) & IUM_TAG_SECURE;
 }
 
-// INSPECTOR is set by user space on iumd's leader only (its threads inherit SECURE alone), so
-// it is read from the caller's thread-group leader.
-static __always_inline bool is_inspector(struct task_struct *task)
-{
-    struct task_struct *leader = task->group_leader;
-    struct ium_tag *tag = leader ? tag_of(leader) : 0;
-    return tag && (tag->flags & IUM_TAG_INSPECTOR);
-}
-
-// Copies SECURE from `from` to a new task. A new process never inherits INSPECTOR.
-static __always_inline void inherit(struct task_struct *from, struct task_struct *to)
+// Copies SECURE from `from` to a new task. A new process never inherits INSPECTOR or DAEMON.
+static __always_inline struct ium_tag *inherit(struct task_struct *from, struct task_struct *to)
 {
     if (!is_secure(from))
-        return;
+        return 0;
     struct ium_tag *tag = bpf_task_storage_get(&ium_tags, to, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (tag && !(tag->flags & IUM_TAG_SECURE)) {
         tag->flags |= IUM_TAG_SECURE;
         tag->tagged_ns = bpf_ktime_get_boot_ns();
         count(IUM_COUNTER_TAGS_INHERITED);
     }
+    return tag;
 }
 
-static __always_inline bool lifecycle_enabled(void)
+// Records a refusal by the current task against `target` (the guard itself when NULL).
+static __always_inline struct ium_denial *deny_record(struct task_struct *target, u32 operation, u32 mode, u32 action)
 {
-    u32 zero = 0;
-    struct ium_config *config = bpf_map_lookup_elem(&ium_config, &zero);
-    return config && config->lifecycle_events;
-}
-
-static __always_inline struct ium_event *reserve(u32 type)
-{
-    struct ium_event *e = bpf_ringbuf_reserve(&ium_events, sizeof(*e), 0);
+    count(IUM_COUNTER_DENIALS);
+    if (action == IUM_ACTION_KILLED)
+        count(IUM_COUNTER_KILLS);
+    struct ium_denial *e = bpf_ringbuf_reserve(&ium_events, sizeof(*e), 0);
     if (!e) {
         count(IUM_COUNTER_EVENTS_DROPPED);
         return 0;
     }
     __builtin_memset(e, 0, sizeof(*e));
-    e->time_ns = bpf_ktime_get_boot_ns();
-    e->type = type;
-    return e;
-}
-
-// Lifecycle events are frequent (every fork, exec, exit) and only feed iumd's table: they do
-// not wake the reader (a wakeup is an IPI, costly in a VM) until 64 KiB are waiting; iumd
-// also polls every 200 ms. Denials are rare and always wake it.
-static __always_inline void submit_lifecycle(struct ium_event *e)
-{
-    u64 pending = bpf_ringbuf_query(&ium_events, BPF_RB_AVAIL_DATA);
-    bpf_ringbuf_submit(e, pending >= (64 << 10) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
-
-// Records a denial by the current task against `target`.
-static __always_inline void report_denial(struct task_struct *target, u32 operation, u32 mode,
-                                          u32 backend, u32 action, const char *name)
-{
-    count(IUM_COUNTER_DENIALS);
-    if (action == IUM_ACTION_KILLED)
-        count(IUM_COUNTER_KILLS);
-    struct ium_event *e = reserve(IUM_EVENT_DENIAL);
-    if (!e)
-        return;
     u64 id = bpf_get_current_pid_tgid();
-    e->operation = operation;
-    e->pid = id >> 32;
+    e->header.type = IUM_RECORD_DENIAL;
+    e->header.pid = id >> 32;
+    e->header.time_ns = bpf_ktime_get_boot_ns();
     e->tid = (u32)id;
     e->uid = (u32)bpf_get_current_uid_gid();
     if (target) {
-        e->target_pid = BPF_CORE_READ(target, tgid);
-        e->target_tid = BPF_CORE_READ(target, pid);
+        e->target_pid = target->tgid;
+        e->target_tid = target->pid;
     }
+    e->operation = operation;
     e->mode = mode;
-    e->backend = backend;
+    e->backend = IUM_BACKEND;
     e->action = action;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
-    if (name)
-        bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), name);
-    bpf_ringbuf_submit(e, 0);
+    return e;
+}
+
+// Lifecycle records are frequent (every fork, exec, exit) and only feed iumd's table: they do
+// not wake the reader (a wakeup is an IPI, costly in a VM) until this much is waiting; iumd
+// also drains every 200 ms. Denials are rare and always wake it.
+#define IUM_LIFECYCLE_WAKEUP_BYTES (64 << 10)
+
+static __always_inline struct ium_lifecycle *lifecycle_record(u32 type, struct task_struct *p)
+{
+    if (!settings.lifecycle_events)
+        return 0;
+    struct ium_lifecycle *e = bpf_ringbuf_reserve(&ium_events, sizeof(*e), 0);
+    if (!e) {
+        count(IUM_COUNTER_EVENTS_DROPPED);
+        return 0;
+    }
+    e->header.type = type;
+    e->header.pid = p->tgid;
+    e->header.time_ns = bpf_ktime_get_boot_ns();
+    e->tid = p->pid;
+    e->code = 0;
+    e->start_ns = p->group_leader->start_boottime;
+    e->uid = (u32)bpf_get_current_uid_gid();
+    e->reserved = 0;
+    __builtin_memcpy(e->comm, p->comm, sizeof(e->comm));
+    return e;
+}
+
+static __always_inline void submit_lifecycle(struct ium_lifecycle *e)
+{
+    u64 pending = bpf_ringbuf_query(&ium_events, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(e, pending >= IUM_LIFECYCLE_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 // Records that the kernel let `caller`'s read probe of `target` pass, and what
@@ -218,15 +284,291 @@ static __always_inline void record_probe(u32 caller_tgid, u64 caller_start, u32 
     bpf_map_update_elem(&ium_probes, &key, &probe, BPF_ANY);
 }
 
-// ---- lsm backend -----------------------------------------------------------------------
+// ---- Both backends: inheritance and the lifecycle --------------------------------------
+
+#ifdef IUM_LSM
+static __always_inline void register_mm(struct ium_tag *tag, struct task_struct *p);
+static __always_inline void forget_mm(struct ium_tag *tag);
+#endif
+
+/*
+ * sched_process_fork — inheritance (the kill backend's only chance; under lsm task_alloc has
+ * already tagged the child before it was visible), and the fork record with the creator
+ * captured at creation.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ium_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+#ifdef IUM_LSM
+    struct ium_tag *tag = inherit(parent, child);
+    // A new secure process (its own mm; a thread shares its leader's).
+    if (tag && child->pid == child->tgid)
+        register_mm(tag, child);
+#else
+    inherit(parent, child);
+#endif
+    if (child->pid != child->tgid)
+        return 0;
+    struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_FORK, child);
+    if (!e)
+        return 0;
+    e->code = parent->tgid;
+    submit_lifecycle(e);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ium_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_EXEC, p);
+    if (e)
+        submit_lifecycle(e);
+    return 0;
+}
+
+// The last thread of a process exits: the exit record with the process's wait status.
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ium_process_exit, struct task_struct *p)
+{
+    if (p->flags & PF_KTHREAD)
+        return 0;
+    struct signal_struct *signal = p->signal;
+    if (signal->live.counter != 0)
+        return 0;
+#ifdef IUM_LSM
+    struct ium_tag *tag = tag_of(p->group_leader);
+    if (tag)
+        forget_mm(tag);
+#endif
+    struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_EXIT, p);
+    if (!e)
+        return 0;
+    e->code = (signal->flags & SIGNAL_GROUP_EXIT) ? signal->group_exit_code : p->exit_code;
+    submit_lifecycle(e);
+    return 0;
+}
+
+// =========================================================================================
+#ifdef IUM_LSM
+// ---- lsm backend: helpers ---------------------------------------------------------------
+
+// INSPECTOR and DAEMON are set on iumd's leader only (new threads inherit SECURE alone).
+static __always_inline u32 leader_flags(struct task_struct *task)
+{
+    struct task_struct *leader = task->group_leader;
+    struct ium_tag *tag = leader ? tag_of(leader) : 0;
+    return tag ? tag->flags : 0;
+}
+
+static __always_inline bool is_inspector(struct task_struct *task)
+{
+    return leader_flags(task) & IUM_TAG_INSPECTOR;
+}
+
+static __always_inline bool is_daemon(struct task_struct *task)
+{
+    return leader_flags(task) & IUM_TAG_DAEMON;
+}
+
+static __always_inline void report(struct task_struct *target, u32 operation, u32 mode)
+{
+    struct ium_denial *e = deny_record(target, operation, mode, IUM_ACTION_DENIED);
+    if (e)
+        bpf_ringbuf_submit(e, 0);
+}
+
+
+static __always_inline void register_mm(struct ium_tag *tag, struct task_struct *p)
+{
+    u64 mm = (u64)p->mm;
+    u32 tgid = p->tgid;
+    if (!mm)
+        return;
+    bpf_map_update_elem(&ium_secure_mms, &mm, &tgid, BPF_ANY);
+    tag->mm = mm;
+}
+
+static __always_inline void forget_mm(struct ium_tag *tag)
+{
+    u64 mm = tag->mm;
+    if (!mm)
+        return;
+    bpf_map_delete_elem(&ium_secure_mms, &mm);
+    tag->mm = 0;
+}
+
+// Whether a task's seccomp filter chain has a user-notification listener: a supervisor that
+// could answer the task's syscalls and hand it file descriptors (SECCOMP_IOCTL_NOTIF_ADDFD).
+// notif is set only while some process holds the listener fd. The first 64 filters are read.
+static __always_inline bool supervised(struct task_struct *t)
+{
+    struct seccomp_filter *f = t->seccomp.filter;
+    for (int i = 0; i < 64 && f; i++) {
+        if (f->notif)
+            return true;
+        f = f->prev;
+    }
+    return false;
+}
+
+static __always_inline bool is_init(struct task_struct *t)
+{
+    return t->tgid == 1 && t->thread_pid->level == 0;
+}
 
 // Whether the current syscall is a caller-view probe: process_madvise with no iovec (it reaches
-// this hook through mm_access(PTRACE_MODE_READ_FSCREDS) and changes nothing).
+// ptrace_access_check through mm_access(PTRACE_MODE_READ_FSCREDS) and changes nothing).
 static __always_inline bool is_read_probe(struct task_struct *caller)
 {
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(caller);
     return regs && regs->orig_ax == NR_process_madvise && regs->dx == 0;
 }
+
+static __always_inline u32 inode_marks(struct inode *inode)
+{
+    u32 *marks = inode ? bpf_inode_storage_get(&ium_inode_marks, inode, 0, 0) : 0;
+    return marks ? *marks : 0;
+}
+
+// The code record of an inode a secure task maps executable now, or NULL. The inode mark is
+// the cheap first test (every write passes here); a mark whose files are all gone is cleared.
+static __always_inline struct ium_code_inode *code_inode(struct inode *inode)
+{
+    if (!(inode_marks(inode) & IUM_INODE_CODE))
+        return 0;
+    u64 key = (u64)inode;
+    struct ium_code_inode *code = bpf_map_lookup_elem(&ium_code_inodes, &key);
+    if (code && code->files > 0)
+        return code;
+    u32 *marks = bpf_inode_storage_get(&ium_inode_marks, inode, 0, 0);
+    if (marks)
+        __sync_fetch_and_and(marks, ~IUM_INODE_CODE);
+    return 0;
+}
+
+// A secure task maps `file` executable: count the file once, mark its inode.
+static __always_inline void remember_code(struct file *file, struct task_struct *me)
+{
+    u64 key = (u64)file;
+    if (bpf_map_lookup_elem(&ium_code_files, &key))
+        return;
+    struct inode *inode = file->f_inode;
+    u64 ino = (u64)inode;
+    if (bpf_map_update_elem(&ium_code_files, &key, &ino, BPF_NOEXIST) != 0)
+        return;
+    struct ium_code_inode *code = bpf_map_lookup_elem(&ium_code_inodes, &ino);
+    if (code) {
+        __sync_fetch_and_add(&code->files, 1);
+    } else {
+        struct ium_code_inode fresh = {.files = 1, .first_tgid = me->tgid};
+        if (bpf_map_update_elem(&ium_code_inodes, &ino, &fresh, BPF_NOEXIST) != 0) {
+            code = bpf_map_lookup_elem(&ium_code_inodes, &ino);
+            if (code)
+                __sync_fetch_and_add(&code->files, 1);
+        }
+    }
+    u32 *marks = bpf_inode_storage_get(&ium_inode_marks, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (marks)
+        __sync_fetch_and_or(marks, IUM_INODE_CODE);
+}
+
+// A refused write to code a secure process runs: the record names that process.
+static __always_inline int deny_code_write(struct ium_code_inode *code, struct inode *inode)
+{
+    struct ium_denial *e = deny_record(0, IUM_OP_CODE_WRITE, (u32)inode->i_ino, IUM_ACTION_DENIED);
+    if (e) {
+        e->target_pid = code->first_tgid;
+        bpf_ringbuf_submit(e, 0);
+    }
+    return -EPERM;
+}
+
+// A file's identity: device, inode, ctime (6.1 keeps a timespec64, 6.11+ two scalars).
+static __always_inline void file_identity(struct inode *inode, struct ium_file_key *key, s64 *sec, u32 *nsec)
+{
+    key->dev = inode->i_sb->s_dev;
+    key->ino = inode->i_ino;
+    if (bpf_core_field_exists(inode->i_ctime_sec)) {
+        *sec = inode->i_ctime_sec;
+        *nsec = inode->i_ctime_nsec;
+    } else {
+        struct inode___61 *old = (void *)inode;
+        *sec = old->i_ctime.tv_sec;
+        *nsec = (u32)old->i_ctime.tv_nsec;
+    }
+}
+
+// Sealed: whether an inode is one of the files iumd runs from, unchanged since sealing.
+static __always_inline bool is_daemon_code(struct inode *inode, u32 need)
+{
+    struct ium_file_key key = {};
+    s64 sec;
+    u32 nsec;
+    file_identity(inode, &key, &sec, &nsec);
+    struct ium_file_identity *id = bpf_map_lookup_elem(&ium_daemon_code, &key);
+    return id && id->ctime_sec == sec && id->ctime_nsec == nsec && (id->flags & need) == need;
+}
+
+static __always_inline bool sealed(void)
+{
+    return state.sealed != 0;
+}
+
+// Sealed, and the current task is not iumd.
+static __always_inline bool sealed_against_current(void)
+{
+    return sealed() && !is_daemon(bpf_get_current_task_btf());
+}
+
+// One of the guard's own maps (or its .bss/.rodata: same BTF object).
+static __always_inline bool is_guard_map(struct bpf_map *map)
+{
+    struct bpf_map *tags = (struct bpf_map *)&ium_tags;
+    return map == tags || map == (struct bpf_map *)&ium_events || map == (struct bpf_map *)&ium_counters ||
+           map == (struct bpf_map *)&ium_probes || map == (struct bpf_map *)&ium_tag_requests ||
+           map == (struct bpf_map *)&ium_secure_mms || map == (struct bpf_map *)&ium_code_files ||
+           map == (struct bpf_map *)&ium_code_inodes || map == (struct bpf_map *)&ium_inode_marks ||
+           map == (struct bpf_map *)&ium_fowners || map == (struct bpf_map *)&ium_daemon_code ||
+           (map->btf && map->btf == tags->btf);
+}
+
+// Tags the process whose leader is `leader`: the flags, the tag time, its address space.
+static __always_inline int tag_process(struct task_struct *leader, u32 flags)
+{
+    struct ium_tag *tag = bpf_task_storage_get(&ium_tags, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!tag)
+        return -1;
+    if ((flags & IUM_TAG_SECURE) && !(tag->flags & IUM_TAG_SECURE))
+        register_mm(tag, leader);
+    tag->flags |= flags;
+    tag->tagged_ns = bpf_ktime_get_boot_ns();
+    return 0;
+}
+
+// iumd sent signal 0 to a process it asked to tag (ium_tag_requests): check and tag it here,
+// in the kernel, so nothing can attach or start supervising between the check and the tag.
+static __always_inline void serve_tag_request(struct task_struct *p, struct task_struct *sender)
+{
+    u32 tgid = p->tgid;
+    struct ium_tag_request *request = bpf_map_lookup_elem(&ium_tag_requests, &tgid);
+    if (!request || request->status != IUM_TAG_PENDING || !is_daemon(sender))
+        return;
+    struct task_struct *leader = p->group_leader;
+    if (leader->flags & PF_KTHREAD) {
+        request->status = IUM_TAG_REFUSED_KTHREAD;
+    } else if ((leader->flags & PF_EXITING) || !leader->mm) {
+        request->status = IUM_TAG_REFUSED_EXITING;
+    } else if (leader->ptrace || p->ptrace) {
+        request->detail = leader->ptrace ? leader->parent->tgid : p->parent->tgid;
+        request->status = IUM_TAG_REFUSED_TRACED;
+    } else if (supervised(leader) || supervised(p)) {
+        request->status = IUM_TAG_REFUSED_SUPERVISED;
+    } else if (tag_process(leader, request->flags) == 0) {
+        request->status = IUM_TAG_DONE;
+    }
+}
+
+// ---- lsm backend: reaching into a secure process ----------------------------------------
 
 /*
  * lsm/ptrace_access_check — every access that passes the kernel's ptrace check: PTRACE_ATTACH
@@ -237,7 +579,7 @@ static __always_inline bool is_read_probe(struct task_struct *caller)
  * Exception: iumd (IUM_TAG_INSPECTOR, itself secure so nobody can borrow its access) may pass
  * PTRACE_MODE_READ checks to read /proc/PID/exe and stat of secure processes; never ATTACH.
  * PTRACE_MODE_NOAUDIT checks (ps reading /proc/PID/stat) and caller-view probes are denied
- * without an event; a probe that passes is recorded in ium_probes.
+ * without a record; a probe that passes is recorded in ium_probes.
  */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
@@ -245,8 +587,6 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
     if (ret != 0)
         return ret;
     struct task_struct *caller = bpf_get_current_task_btf();
-    // A caller-view probe that passes is recorded; one that fails is refused without an
-    // audit event (it is a question, not an attack: it changes nothing).
     bool probe = (mode & PTRACE_MODE_READ) && is_read_probe(caller);
     if (!is_secure(child) || caller->tgid == child->tgid ||
         ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) && is_inspector(caller))) {
@@ -261,7 +601,7 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
         count(IUM_COUNTER_DENIALS);
         return -EPERM;
     }
-    report_denial(child, IUM_OP_PTRACE_ACCESS, mode, IUM_BACKEND_LSM, IUM_ACTION_DENIED, 0);
+    report(child, IUM_OP_PTRACE_ACCESS, mode);
     return -EPERM;
 }
 
@@ -277,16 +617,19 @@ int BPF_PROG(ium_ptrace_traceme, struct task_struct *parent, int ret)
     struct task_struct *me = bpf_get_current_task_btf();
     if (!is_secure(me))
         return 0;
-    report_denial(me, IUM_OP_PTRACE_TRACEME, 0, IUM_BACKEND_LSM, IUM_ACTION_DENIED, 0);
+    report(me, IUM_OP_PTRACE_TRACEME, 0);
     return -EPERM;
 }
 
 /*
- * lsm/task_kill — a signal that carries a caller-supplied siginfo (sigqueue,
- * rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal with info) is the Linux analog of
- * a user-mode APC: refused when it comes from another process. Ordinary signals (kill,
- * tgkill: SI_USER / SI_TKILL, and kernel-generated ones) are untouched.
- * p: the receiver; current: the sender.
+ * lsm/task_kill — p: the receiver; current: the sender.
+ * - signal 0 from iumd serves a tag request (serve_tag_request).
+ * - a signal that carries a caller-supplied siginfo (sigqueue, rt_sigqueueinfo,
+ *   rt_tgsigqueueinfo, pidfd_send_signal with info) is the Linux analog of a user-mode APC:
+ *   refused when it comes from another process. Ordinary signals (kill, tgkill: SI_USER /
+ *   SI_TKILL, and kernel-generated ones) are untouched: killing a secure process is denial of
+ *   service, not a leak.
+ * - sealed: iumd takes signals only from PID 1 (the service manager) and itself.
  */
 SEC("lsm/task_kill")
 int BPF_PROG(ium_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
@@ -294,23 +637,30 @@ int BPF_PROG(ium_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 {
     if (ret != 0)
         return ret;
+    struct task_struct *sender = bpf_get_current_task_btf();
+    if (sig == 0) {
+        serve_tag_request(p, sender);
+        return 0;
+    }
+    if (sender->tgid == p->tgid)
+        return 0;
+    if (sealed() && is_daemon(p) && !is_init(sender)) {
+        report(p, IUM_OP_SIGNAL_DAEMON, sig);
+        return -EPERM;
+    }
     // SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are not pointers.
     if ((unsigned long)info <= 1 || !is_secure(p))
         return 0;
-    int code = BPF_CORE_READ(info, si_code);
+    int code = info->si_code;
     if (code >= 0 || code == SI_TKILL)
         return 0;
-    struct task_struct *sender = bpf_get_current_task_btf();
-    if (sender->tgid == p->tgid)
-        return 0;
-    report_denial(p, IUM_OP_SIGNAL_PAYLOAD, sig, IUM_BACKEND_LSM, IUM_ACTION_DENIED, 0);
+    report(p, IUM_OP_SIGNAL_PAYLOAD, sig);
     return -EPERM;
 }
 
 /*
  * lsm/task_alloc — a new thread or process of a secure process is secure from before it is
  * visible (copy_process has not yet published it), so no attacker can race its creation.
- * tp_btf/sched_process_fork, used by the kill backend, runs after the child is visible.
  */
 SEC("lsm/task_alloc")
 int BPF_PROG(ium_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
@@ -321,51 +671,564 @@ int BPF_PROG(ium_task_alloc, struct task_struct *task, unsigned long clone_flags
     return 0;
 }
 
-// ---- Both backends ---------------------------------------------------------------------
+/*
+ * lsm/bprm_creds_for_exec — in the exec'ing thread, before the point of no return:
+ * - exec keeps the tag: a thread that execs becomes the leader; copy its leader's tag first;
+ * - sealed: exec'ing the sealed daemon's image (device, inode, ctime: never a name) makes the
+ *   task iumd (SECURE, INSPECTOR, DAEMON);
+ * - a secure task may not exec while traced or while a seccomp filter of its chain has a
+ *   user-notification listener (a supervisor that could answer its syscalls and inject fds);
+ * - a secure task's exec is a secure exec (AT_SECURE): the loader ignores LD_PRELOAD,
+ *   LD_LIBRARY_PATH, LD_AUDIT and the rest of glibc's unsecure list, whoever set them.
+ */
+SEC("lsm/bprm_creds_for_exec")
+int BPF_PROG(ium_bprm_creds_for_exec, struct linux_binprm *bprm, int ret)
+{
+    if (ret != 0)
+        return ret;
+    struct task_struct *me = bpf_get_current_task_btf();
+    if (me->pid != me->tgid)
+        inherit(me, me);
+    if (sealed() && is_daemon_code(bprm->file->f_inode, IUM_DAEMON_FILE_IMAGE)) {
+        struct ium_tag *tag = bpf_task_storage_get(&ium_tags, me, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (tag) {
+            tag->flags |= IUM_TAG_SECURE | IUM_TAG_INSPECTOR | IUM_TAG_DAEMON;
+            tag->tagged_ns = bpf_ktime_get_boot_ns();
+        }
+    }
+    if (!is_secure(me))
+        return 0;
+    if ((bprm->unsafe & LSM_UNSAFE_PTRACE) || supervised(me)) {
+        report(me, IUM_OP_EXEC_SUPERVISED, (u32)bprm->unsafe);
+        return -EPERM;
+    }
+    bpf_bprm_opts_set(bprm, BPF_F_BPRM_SECUREEXEC);
+    return 0;
+}
+
+// After the point of no return, with the new address space in place: it replaces the old one
+// in ium_secure_mms.
+SEC("lsm/bprm_committing_creds")
+int BPF_PROG(ium_bprm_committing_creds, struct linux_binprm *bprm)
+{
+    struct task_struct *me = bpf_get_current_task_btf();
+    struct ium_tag *tag = tag_of(me);
+    if (!tag || !(tag->flags & IUM_TAG_SECURE))
+        return 0;
+    forget_mm(tag);
+    register_mm(tag, me);
+    return 0;
+}
+
+// ---- lsm backend: side doors -------------------------------------------------------------
 
 /*
- * sched_process_fork — inheritance for the kill backend (and a second chance for lsm), and
- * the fork event with the creator captured at creation.
+ * lsm/cred_prepare — no core dump of a secure process, to a file or a core_pattern pipe,
+ * whatever RLIMIT_CORE, fs.suid_dumpable or kernel.core_pattern say: do_coredump starts by
+ * preparing credentials in the dying thread (PF_SIGNALED is set just before); refusing them
+ * ends the dump before anything is written or any helper is started.
  */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(ium_process_fork, struct task_struct *parent, struct task_struct *child)
+SEC("lsm/cred_prepare")
+int BPF_PROG(ium_cred_prepare, struct cred *new, const struct cred *old, unsigned int gfp, int ret)
 {
-    inherit(parent, child);
-    if (child->pid != child->tgid || !lifecycle_enabled())
+    if (ret != 0)
+        return ret;
+    struct task_struct *me = bpf_get_current_task_btf();
+    if (!(me->flags & PF_SIGNALED) || !is_secure(me))
         return 0;
-    struct ium_event *e = reserve(IUM_EVENT_FORK);
-    if (!e)
+    report(me, IUM_OP_CORE_DUMP, 0);
+    return -EPERM;
+}
+
+/*
+ * lsm/task_setrlimit — another process may not raise a secure process's RLIMIT_CORE (prlimit
+ * --core=unlimited --pid P); lowering stays allowed. (cred_prepare refuses the dump anyway.)
+ */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(ium_task_setrlimit, struct task_struct *p, unsigned int resource, struct rlimit *new_rlim, int ret)
+{
+    if (ret != 0)
+        return ret;
+    if (resource != RLIMIT_CORE || !is_secure(p) || bpf_get_current_task_btf()->tgid == p->tgid)
         return 0;
-    e->pid = child->tgid;
-    e->tid = child->pid;
-    e->creator_pid = parent->tgid;
-    e->start_ns = child->start_boottime;
-    e->uid = (u32)bpf_get_current_uid_gid();
-    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), child->comm);
-    submit_lifecycle(e);
+    struct rlimit *old = &p->signal->rlim[RLIMIT_CORE];
+    if (new_rlim->rlim_cur <= old->rlim_cur && new_rlim->rlim_max <= old->rlim_max)
+        return 0;
+    report(p, IUM_OP_RLIMIT_CORE, 0);
+    return -EPERM;
+}
+
+/*
+ * lsm/mmap_file — code a secure process runs cannot change under it:
+ * - a secure task mapping a file executable counts the file (ium_code_files) and marks its
+ *   inode; it is refused when the file is mapped shared-writable somewhere (those writes
+ *   would not pass file_permission);
+ * - nobody may map a marked inode shared and writable;
+ * - sealed: iumd's image may map only the files it was sealed with; anything else ends its
+ *   claim to be iumd (the map fails and the DAEMON bit is gone).
+ */
+SEC("lsm/mmap_file")
+int BPF_PROG(ium_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags, int ret)
+{
+    if (ret != 0 || !file)
+        return ret;
+    struct task_struct *me = bpf_get_current_task_btf();
+    struct inode *inode = file->f_inode;
+    u32 type = flags & 0xf;
+    if ((prot & PROT_WRITE) && (type == MAP_SHARED || type == MAP_SHARED_VALIDATE)) {
+        struct ium_code_inode *code = code_inode(inode);
+        if (code)
+            return deny_code_write(code, inode);
+    }
+    if (!(prot & PROT_EXEC))
+        return 0;
+    if (sealed() && is_daemon(me) && !is_daemon_code(inode, 0)) {
+        struct ium_tag *tag = tag_of(me->group_leader);
+        if (tag)
+            tag->flags &= ~IUM_TAG_DAEMON;
+        report(me, IUM_OP_DAEMON_CODE, (u32)inode->i_ino);
+        return -EPERM;
+    }
+    if (!is_secure(me))
+        return 0;
+    if (file->f_mapping->i_mmap_writable.counter > 0) {
+        report(me, IUM_OP_CODE_MAP, (u32)inode->i_ino);
+        return -EPERM;
+    }
+    remember_code(file, me);
+    return 0;
+}
+
+// lsm/file_mprotect — the same rules when an existing mapping gains PROT_EXEC or PROT_WRITE.
+SEC("lsm/file_mprotect")
+int BPF_PROG(ium_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot, int ret)
+{
+    if (ret != 0)
+        return ret;
+    struct file *file = vma->vm_file;
+    if (!file)
+        return 0;
+    struct inode *inode = file->f_inode;
+    if ((prot & PROT_WRITE) && (vma->vm_flags & VM_SHARED)) {
+        struct ium_code_inode *code = code_inode(inode);
+        if (code)
+            return deny_code_write(code, inode);
+    }
+    struct task_struct *me = bpf_get_current_task_btf();
+    if ((prot & PROT_EXEC) && is_secure(me))
+        remember_code(file, me);
+    return 0;
+}
+
+// lsm/file_free_security — a file's last reference is gone (so are its mappings): it no
+// longer counts for its inode.
+SEC("lsm/file_free_security")
+int BPF_PROG(ium_file_free_security, struct file *file)
+{
+    u64 key = (u64)file;
+    u64 *ino = bpf_map_lookup_elem(&ium_code_files, &key);
+    if (!ino)
+        return 0;
+    struct ium_code_inode *code = bpf_map_lookup_elem(&ium_code_inodes, ino);
+    if (code && code->files > 0)
+        __sync_fetch_and_sub(&code->files, 1);
+    bpf_map_delete_elem(&ium_code_files, &key);
     return 0;
 }
 
 /*
- * Exec keeps the tag: a thread that execs becomes the thread-group leader; if only the old
- * leader carried the tag (threads made before tagging), copy it to the exec'ing thread first.
- * lsm: bprm_creds_for_exec runs in the exec'ing thread before de_thread. kill: the syscall
- * tracepoints run before anything else of the exec.
+ * lsm/file_open — refused: opening for write a file a secure process runs; a secure process
+ * opening its core file (PF_DUMPCORE: belt and braces behind cred_prepare).
  */
+SEC("lsm/file_open")
+int BPF_PROG(ium_file_open, struct file *file, int ret)
+{
+    if (ret != 0)
+        return ret;
+    struct task_struct *me = bpf_get_current_task_btf();
+    if ((me->flags & PF_DUMPCORE) && is_secure(me)) {
+        report(me, IUM_OP_CORE_DUMP, 1);
+        return -EPERM;
+    }
+    if (file->f_mode & FMODE_WRITE) {
+        struct ium_code_inode *code = code_inode(file->f_inode);
+        if (code)
+            return deny_code_write(code, file->f_inode);
+    }
+    return 0;
+}
+
+/*
+ * lsm/file_permission — every read and write (rw_verify_area, fallocate, copy_file_range,
+ * splice, io_uring, aio). Refused:
+ * - writing a file a secure process runs, through an fd opened before it was mapped;
+ * - reading or writing a secure process's memory, environment or auxv through a
+ *   /proc/PID/{mem,environ,auxv} (or task/TID/…) fd opened before the process was tagged:
+ *   such an fd holds the process's mm in private_data, found in ium_secure_mms.
+ */
+SEC("lsm/file_permission")
+int BPF_PROG(ium_file_permission, struct file *file, int mask, int ret)
+{
+    if (ret != 0)
+        return ret;
+    struct inode *inode = file->f_inode;
+    if (mask & MAY_WRITE) {
+        struct ium_code_inode *code = code_inode(inode);
+        if (code)
+            return deny_code_write(code, inode);
+    }
+    if (inode->i_sb->s_magic != PROC_SUPER_MAGIC || !file->private_data)
+        return 0;
+    u64 mm = (u64)file->private_data;
+    u32 *owner = bpf_map_lookup_elem(&ium_secure_mms, &mm);
+    struct task_struct *me = bpf_get_current_task_btf();
+    if (!owner || *owner == me->tgid)
+        return 0;
+    struct ium_denial *e = deny_record(0, IUM_OP_PROC_FD, mask, IUM_ACTION_DENIED);
+    if (e) {
+        e->target_pid = *owner;
+        e->target_tid = *owner;
+        bpf_ringbuf_submit(e, 0);
+    }
+    return -EPERM;
+}
+
+// Truncation: path_truncate (truncate(2) in both kernels; ftruncate and O_TRUNC on 6.1) and
+// file_truncate (ftruncate and O_TRUNC on 6.2+; not autoloaded where the hook is missing).
+SEC("lsm/path_truncate")
+int BPF_PROG(ium_path_truncate, const struct path *path, int ret)
+{
+    if (ret != 0)
+        return ret;
+    struct inode *inode = path->dentry->d_inode;
+    struct ium_code_inode *code = code_inode(inode);
+    return code ? deny_code_write(code, inode) : 0;
+}
+
+SEC("lsm/file_truncate")
+int BPF_PROG(ium_file_truncate, struct file *file, int ret)
+{
+    if (ret != 0)
+        return ret;
+    struct ium_code_inode *code = code_inode(file->f_inode);
+    return code ? deny_code_write(code, file->f_inode) : 0;
+}
+
+// lsm/file_set_fowner — F_SETOWN (and FIOSETOWN): remember which files a secure process
+// itself set a SIGIO owner on; anyone else's setting forgets the file.
+SEC("lsm/file_set_fowner")
+int BPF_PROG(ium_file_set_fowner, struct file *file)
+{
+    u64 key = (u64)file;
+    struct task_struct *me = bpf_get_current_task_btf();
+    if (is_secure(me)) {
+        u32 tgid = me->tgid;
+        bpf_map_update_elem(&ium_fowners, &key, &tgid, BPF_ANY);
+    } else {
+        bpf_map_delete_elem(&ium_fowners, &key);
+    }
+    return 0;
+}
+
+/*
+ * lsm/file_send_sigiotask — SIGIO, SIGURG and F_SETSIG signals (which carry si_fd and band,
+ * chosen by whoever owns the file) reach a secure process only from files it set the owner
+ * of itself: another process's F_SETOWN pointing at it is refused (silently: the I/O works).
+ */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(ium_file_send_sigiotask, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
+{
+    if (ret != 0 || !is_secure(tsk))
+        return ret;
+    u64 file = bpf_core_field_exists(fown->file) ? (u64)fown->file
+                                                 : (u64)fown - bpf_core_field_offset(struct file___61, f_owner);
+    u32 *setter = bpf_map_lookup_elem(&ium_fowners, &file);
+    if (setter && *setter == tsk->tgid)
+        return 0;
+    report(tsk, IUM_OP_SIGIO, sig);
+    return -EPERM;
+}
+
+/*
+ * lsm/perf_event_alloc — after event->hw.target is set, before the ptrace check that root
+ * (CAP_PERFMON) skips:
+ * - a perf event on a secure task from another process is refused (user registers and stack
+ *   samples are a direct read of its memory), sealed or not;
+ * - sealed: the uprobe and kprobe PMUs, and CPU-wide events that sample user registers, the
+ *   user stack, interrupted registers or AUX data, are refused to all but iumd.
+ * Events inherited at fork (event->parent) were checked when they were created.
+ */
+SEC("lsm/perf_event_alloc")
+int BPF_PROG(ium_perf_event_alloc, struct perf_event *event, int ret)
+{
+    if (ret != 0 || event->parent)
+        return ret;
+    struct task_struct *me = bpf_get_current_task_btf();
+    struct task_struct *target = event->hw.target;
+    if (target && is_secure(target) && target->tgid != me->tgid) {
+        report(target, IUM_OP_PERF, event->attr.type);
+        return -EPERM;
+    }
+    if (!sealed_against_current())
+        return 0;
+    u32 type = event->attr.type;
+    if ((settings.uprobe_pmu && type == settings.uprobe_pmu) || (settings.kprobe_pmu && type == settings.kprobe_pmu)) {
+        report(0, IUM_OP_PERF, type);
+        return -EPERM;
+    }
+    if (!target && (event->attr.sample_type &
+                    (PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER | PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX))) {
+        report(0, IUM_OP_PERF, type);
+        return -EPERM;
+    }
+    return 0;
+}
+
+// ---- lsm backend: sealed mode -------------------------------------------------------------
+
+/*
+ * lsm/bpf — every bpf() command, before it runs. Sealed, for all but iumd: no program of a
+ * type that can read or write another process's memory or change what kernel functions
+ * return (kprobe, tracepoint, perf_event, raw tracepoint, tracing: fentry/fexit/fmod_ret/iter,
+ * struct_ops, extension, lsm, syscall), and no BPF token; the types systemd and networking
+ * use (cgroup_*, socket filters, sched_cls, xdp, …) keep loading.
+ */
+SEC("lsm/bpf")
+int BPF_PROG(ium_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+    if (ret != 0 || !sealed_against_current())
+        return ret;
+    if (cmd == BPF_PROG_LOAD) {
+        u32 type = attr->prog_type;
+        switch (type) {
+        case BPF_PROG_TYPE_KPROBE:
+        case BPF_PROG_TYPE_TRACEPOINT:
+        case BPF_PROG_TYPE_PERF_EVENT:
+        case BPF_PROG_TYPE_RAW_TRACEPOINT:
+        case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
+        case BPF_PROG_TYPE_TRACING:
+        case BPF_PROG_TYPE_STRUCT_OPS:
+        case BPF_PROG_TYPE_EXT:
+        case BPF_PROG_TYPE_LSM:
+        case BPF_PROG_TYPE_SYSCALL:
+            report(0, IUM_OP_BPF_LOAD, type);
+            return -EPERM;
+        default:
+            return 0;
+        }
+    }
+    if (cmd == 36 /* BPF_TOKEN_CREATE, 6.9+ */) {
+        report(0, IUM_OP_BPF_LOAD, 1000 + cmd);
+        return -EPERM;
+    }
+    return 0;
+}
+
+// lsm/bpf_map — sealed: no new fd to the guard's maps (by id or by pin) for all but iumd, so
+// no tag can be removed, no map frozen or replaced. (Links of LSM and tp_btf programs cannot be
+// detached or updated through an fd at all; programs: lsm/bpf_prog.)
+SEC("lsm/bpf_map")
+int BPF_PROG(ium_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
+{
+    if (ret != 0 || !sealed_against_current() || !is_guard_map(map))
+        return ret;
+    report(0, IUM_OP_TAMPER_BPF, BPF_MAP_GET_FD_BY_ID);
+    return -EPERM;
+}
+
+// lsm/bpf_prog — sealed: no new fd to the guard's programs (an extension program would need
+// one to replace them; the cgroup/sysctl program could be detached with one).
+SEC("lsm/bpf_prog")
+int BPF_PROG(ium_bpf_prog, struct bpf_prog *prog, int ret)
+{
+    if (ret != 0 || !sealed_against_current())
+        return ret;
+    struct bpf_map *tags = (struct bpf_map *)&ium_tags;
+    if (!prog->aux->btf || prog->aux->btf != tags->btf)
+        return 0;
+    report(0, IUM_OP_TAMPER_BPF, BPF_PROG_GET_FD_BY_ID);
+    return -EPERM;
+}
+
+/*
+ * lsm/locked_down — sealed, for all but iumd: the lockdown reasons that read or write kernel
+ * memory or replace the kernel, whatever the lockdown LSM's own level: /dev/mem and
+ * /dev/port, kexec, hibernation, PCI BARs, I/O ports, MSRs, ACPI tables, module parameters,
+ * mmiotrace, debugfs, bpf_probe_write_user, kernel debugger writes and reads, /proc/kcore,
+ * kprobes, bpf_probe_read_kernel, perf's kernel data, tracefs.
+ */
+SEC("lsm/locked_down")
+int BPF_PROG(ium_locked_down, int what, int ret)
+{
+    if (ret != 0 || !sealed_against_current())
+        return ret;
+    switch (what) {
+    case LOCKDOWN_DEV_MEM:
+    case LOCKDOWN_KEXEC:
+    case LOCKDOWN_HIBERNATION:
+    case LOCKDOWN_PCI_ACCESS:
+    case LOCKDOWN_IOPORT:
+    case LOCKDOWN_MSR:
+    case LOCKDOWN_ACPI_TABLES:
+    case LOCKDOWN_MODULE_PARAMETERS:
+    case LOCKDOWN_MMIOTRACE:
+    case LOCKDOWN_DEBUGFS:
+    case LOCKDOWN_BPF_WRITE_USER:
+    case LOCKDOWN_DBG_WRITE_KERNEL:
+    case LOCKDOWN_KCORE:
+    case LOCKDOWN_KPROBES:
+    case LOCKDOWN_BPF_READ_KERNEL:
+    case LOCKDOWN_DBG_READ_KERNEL:
+    case LOCKDOWN_PERF:
+    case LOCKDOWN_TRACEFS:
+        report(0, IUM_OP_LOCKDOWN, what);
+        return -EPERM;
+    default:
+        return 0;
+    }
+}
+
+// Sealed: the pins (and their directory) cannot be removed, renamed or have their mode or
+// owner changed by anyone but iumd: the links live as long as their pins.
+static __always_inline int refuse_pin(struct dentry *dentry)
+{
+    if (!dentry || !sealed_against_current() || !(inode_marks(dentry->d_inode) & IUM_INODE_PIN))
+        return 0;
+    report(0, IUM_OP_TAMPER_PIN, 0);
+    return -EPERM;
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(ium_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+    return ret != 0 ? ret : refuse_pin(dentry);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(ium_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+    return ret != 0 ? ret : refuse_pin(dentry);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(ium_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+             struct dentry *new_dentry, unsigned int flags, int ret)
+{
+    if (ret != 0)
+        return ret;
+    int refused = refuse_pin(old_dentry);
+    return refused ? refused : refuse_pin(new_dentry);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(ium_path_chmod, const struct path *path, unsigned short mode, int ret)
+{
+    return ret != 0 ? ret : refuse_pin(path->dentry);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(ium_path_chown, const struct path *path, unsigned int uid, unsigned int gid, int ret)
+{
+    return ret != 0 ? ret : refuse_pin(path->dentry);
+}
+
+// lsm/sb_umount — sealed: the bpffs holding the pins cannot be unmounted, nor (lazily, which
+// would free it with everything under it) sysfs, by anyone but iumd.
+SEC("lsm/sb_umount")
+int BPF_PROG(ium_sb_umount, struct vfsmount *mnt, int flags, int ret)
+{
+    if (ret != 0 || !sealed_against_current())
+        return ret;
+    struct super_block *sb = mnt->mnt_sb;
+    if (sb->s_magic == SYSFS_MAGIC ||
+        (sb->s_magic == BPF_FS_MAGIC && (inode_marks(sb->s_root->d_inode) & IUM_INODE_PIN_FS))) {
+        report(0, IUM_OP_TAMPER_PIN, (u32)sb->s_magic);
+        return -EPERM;
+    }
+    return 0;
+}
+
+// Sealed: no kernel module and no kexec image, from a file or from memory, and no module
+// autoload, for anyone but iumd (load the modules the machine needs before sealing).
+static __always_inline int refuse_kernel_code(u32 id)
+{
+    if (!sealed_against_current() || (id != READING_MODULE && id != READING_KEXEC_IMAGE && id != READING_KEXEC_INITRAMFS))
+        return 0;
+    report(0, IUM_OP_KMOD, id);
+    return -EPERM;
+}
+
+SEC("lsm/kernel_read_file")
+int BPF_PROG(ium_kernel_read_file, struct file *file, int id, bool contents, int ret)
+{
+    return ret != 0 ? ret : refuse_kernel_code(id);
+}
+
+SEC("lsm/kernel_load_data")
+int BPF_PROG(ium_kernel_load_data, int id, bool contents, int ret)
+{
+    return ret != 0 ? ret : refuse_kernel_code(id);
+}
+
+SEC("lsm/kernel_module_request")
+int BPF_PROG(ium_kernel_module_request, char *kmod_name, int ret)
+{
+    return ret != 0 ? ret : refuse_kernel_code(READING_MODULE);
+}
+
+/*
+ * cgroup/sysctl — attached (BPF_F_ALLOW_MULTI) to the root cgroup when the guard is sealed:
+ * no writes to kernel.core_pattern and fs.suid_dumpable (where cores go), nor to
+ * kernel.ftrace_enabled (0 would silently stop every BPF LSM and fentry trampoline). Returns
+ * 1 to allow, 0 to refuse with EPERM.
+ */
+SEC("cgroup/sysctl")
+int ium_sysctl(struct bpf_sysctl *ctx)
+{
+    if (!ctx->write || !state.sealed)
+        return 1;
+    char name[24] = {};
+    if (bpf_sysctl_get_name(ctx, name, sizeof(name), 0) < 0)
+        return 1;
+#define IS(s) (__builtin_memcmp(name, s, sizeof(s)) == 0)
+    if (!IS("kernel/core_pattern") && !IS("fs/suid_dumpable") && !IS("kernel/ftrace_enabled"))
+        return 1;
+#undef IS
+    count(IUM_COUNTER_DENIALS);
+    struct ium_denial *e = bpf_ringbuf_reserve(&ium_events, sizeof(*e), 0);
+    if (!e) {
+        count(IUM_COUNTER_EVENTS_DROPPED);
+        return 0;
+    }
+    __builtin_memset(e, 0, sizeof(*e));
+    u64 id = bpf_get_current_pid_tgid();
+    e->header.type = IUM_RECORD_DENIAL;
+    e->header.pid = id >> 32;
+    e->header.time_ns = bpf_ktime_get_boot_ns();
+    e->tid = (u32)id;
+    e->uid = (u32)bpf_get_current_uid_gid();
+    e->operation = IUM_OP_SYSCTL;
+    e->backend = IUM_BACKEND_LSM;
+    e->action = IUM_ACTION_DENIED;
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    __builtin_memcpy(e->filename, name, sizeof(name));
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+#endif // IUM_LSM
+
+// =========================================================================================
+#ifdef IUM_KILL
+// ---- kill backend -------------------------------------------------------------------------
+
+// Exec keeps the tag: the syscall tracepoints run before anything else of the exec.
 static __always_inline int keep_tag_across_exec(void)
 {
     struct task_struct *me = bpf_get_current_task_btf();
     if (me->pid != me->tgid)
         inherit(me, me);
     return 0;
-}
-
-SEC("lsm/bprm_creds_for_exec")
-int BPF_PROG(ium_bprm_creds_for_exec, struct linux_binprm *bprm, int ret)
-{
-    if (ret != 0)
-        return ret;
-    return keep_tag_across_exec();
 }
 
 SEC("tp/syscalls/sys_enter_execve")
@@ -380,48 +1243,6 @@ int ium_enter_execveat(struct ium_sys_enter *ctx)
     return keep_tag_across_exec();
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(ium_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
-{
-    if (!lifecycle_enabled())
-        return 0;
-    struct ium_event *e = reserve(IUM_EVENT_EXEC);
-    if (!e)
-        return 0;
-    e->pid = p->tgid;
-    e->tid = p->pid;
-    e->start_ns = p->start_boottime;
-    e->uid = (u32)bpf_get_current_uid_gid();
-    bpf_get_current_comm(e->comm, sizeof(e->comm));
-    bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
-    submit_lifecycle(e);
-    return 0;
-}
-
-// The last thread of a process exits: the exit event with the process's wait status.
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(ium_process_exit, struct task_struct *p)
-{
-    if (!lifecycle_enabled() || (p->flags & PF_KTHREAD))
-        return 0;
-    struct signal_struct *signal = p->signal;
-    if (BPF_CORE_READ(signal, live.counter) != 0)
-        return 0;
-    struct ium_event *e = reserve(IUM_EVENT_EXIT);
-    if (!e)
-        return 0;
-    unsigned int flags = BPF_CORE_READ(signal, flags);
-    e->pid = p->tgid;
-    e->tid = p->pid;
-    e->exit_code = (flags & SIGNAL_GROUP_EXIT) ? BPF_CORE_READ(signal, group_exit_code) : p->exit_code;
-    e->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
-    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
-    submit_lifecycle(e);
-    return 0;
-}
-
-// ---- kill backend ----------------------------------------------------------------------
-
 // The task a pid names in the caller's PID namespace (acquired: release it), or NULL.
 static __always_inline struct task_struct *task_from_caller_pid(s32 pid)
 {
@@ -434,6 +1255,16 @@ static __always_inline struct task_struct *task_from_caller_pid(s32 pid)
     return 0;
 }
 
+static __always_inline void report_kill(struct task_struct *target, u32 operation, u32 mode, const char *name)
+{
+    struct ium_denial *e = deny_record(target, operation, mode, IUM_ACTION_KILLED);
+    if (!e)
+        return;
+    if (name)
+        bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), name);
+    bpf_ringbuf_submit(e, 0);
+}
+
 // SIGKILL the caller (its whole thread group) when the acquired `target` is a secure task of
 // another process, and report it. Releases `target`. Returns whether it killed.
 static __always_inline bool kill_caller_if_secure(struct task_struct *target, u32 operation, u32 mode,
@@ -443,7 +1274,7 @@ static __always_inline bool kill_caller_if_secure(struct task_struct *target, u3
     bool hit = is_secure(target) && target->tgid != me->tgid;
     if (hit) {
         bpf_send_signal(SIGKILL);
-        report_denial(target, operation, mode, IUM_BACKEND_KILL, IUM_ACTION_KILLED, name);
+        report_kill(target, operation, mode, name);
     }
     bpf_task_release(target);
     return hit;
@@ -478,7 +1309,7 @@ int ium_enter_ptrace(struct ium_sys_enter *ctx)
         struct task_struct *me = bpf_get_current_task_btf();
         if (is_secure(me)) {
             bpf_send_signal(SIGKILL);
-            report_denial(me, IUM_OP_PTRACE_TRACEME, 0, IUM_BACKEND_KILL, IUM_ACTION_KILLED, 0);
+            report_kill(me, IUM_OP_PTRACE_TRACEME, 0, 0);
         }
         return 0;
     }
@@ -556,7 +1387,6 @@ static __always_inline struct task_struct *task_of_pidfd(long fd)
     return task_of(pid);
 }
 
-// sys_enter_pidfd_getfd — the pidfd's process is read from the file's struct pid.
 SEC("tp/syscalls/sys_enter_pidfd_getfd")
 int ium_enter_pidfd_getfd(struct ium_sys_enter *ctx)
 {
@@ -664,3 +1494,5 @@ int ium_exit_open(struct ium_sys_exit *ctx)
 {
     return check_proc_open(ctx);
 }
+
+#endif // IUM_KILL

@@ -146,9 +146,9 @@ int ium_accept(int fd) {
     return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
-int ium_disable_core_dumps(pid_t pid) {
-    struct rlimit zero = {0, 0};
-    return prlimit(pid, RLIMIT_CORE, &zero, NULL);
+int ium_limit_core_dumps(pid_t pid) {
+    struct rlimit one = {1, 1};
+    return prlimit(pid, RLIMIT_CORE, &one, NULL);
 }
 
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
@@ -179,8 +179,8 @@ pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size
         (void)!write(2, "\n", 1);
         _exit(126);
     }
-    struct rlimit zero = {0, 0};
-    setrlimit(RLIMIT_CORE, &zero);
+    struct rlimit one = {1, 1};
+    setrlimit(RLIMIT_CORE, &one);
     execvpe(argv[0], argv, envp);
     _exit(127);
 }

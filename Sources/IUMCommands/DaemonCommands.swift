@@ -43,6 +43,7 @@ extension IUM {
                     "backend": .string(s.backend), "reason": .string(s.reason), "gaps": .array(s.gaps.map(JSONValue.string)),
                     "kernel": .string(s.kernel), "uptimeMilliseconds": .unsigned(s.uptimeMilliseconds),
                     "processes": .unsigned(UInt64(s.processes)), "auditRows": .unsigned(s.auditRows),
+                    "sealed": .bool(s.sealedSince != 0), "sealedSince": s.sealedSince != 0 ? .number(s.sealedSince) : .null,
                     "counters": .object(["denials": .unsigned(s.denials), "kills": .unsigned(s.kills),
                                          "eventsDropped": .unsigned(s.eventsDropped), "tagsInherited": .unsigned(s.tagsInherited),
                                          "rescans": .unsigned(s.rescans), "repairs": .unsigned(s.repairs)]),
@@ -51,6 +52,7 @@ extension IUM {
             }
             Output.out("backend:   \(s.backend) (\(s.backend == "lsm" ? "full contract" : "best effort")) — \(s.reason)")
             Output.out("kernel:    \(s.kernel)")
+            Output.out("sealed:    " + (s.sealedSince != 0 ? "since \(Output.utc(nanoseconds: s.sealedSince)), until reboot" : "no"))
             Output.out("coverage:  ptrace attach/seize, process_vm_readv/writev, /proc/PID/{mem,environ,maps,…}, pidfd_getfd"
                 + (s.backend == "lsm" ? ", io_uring, payload signals, PTRACE_TRACEME" : ""))
             for gap in s.gaps { Output.out("gap:       " + gap) }
@@ -151,12 +153,7 @@ extension IUM {
             }
         }
         static func line(_ r: AuditRecord) -> String {
-            var t = time_t(r.time / 1_000_000_000)
-            var tm = tm()
-            gmtime_r(&t, &tm)
-            var buffer = [CChar](repeating: 0, count: 32)
-            strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
-            return "\(String(cString: buffer)) #\(r.id) \(r.action) \(r.operation) by \(r.callerPid)/\(r.callerTid) (\(r.comm), uid \(r.uid)) on \(r.targetPid)/\(r.targetTid)"
+            return "\(Output.utc(nanoseconds: r.time)) #\(r.id) \(r.action) \(r.operation) by \(r.callerPid)/\(r.callerTid) (\(r.comm), uid \(r.uid)) on \(r.targetPid)/\(r.targetTid)"
                 + (r.filename.isEmpty ? "" : " file \(r.filename)") + " mode 0x" + String(r.mode, radix: 16) + " [\(r.backend)]"
         }
         static func json(_ r: AuditRecord) -> JSONValue {

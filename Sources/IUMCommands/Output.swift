@@ -87,3 +87,17 @@ func usageError(_ message: String) -> ExitCode {
     Output.err("ium: " + message)
     return .validationFailure
 }
+
+extension Output {
+    /// `2026-11-30T05:12:01Z` for a Unix time in nanoseconds.
+    static func utc(nanoseconds: Int64) -> String {
+        var t = time_t(nanoseconds / 1_000_000_000)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { strftime($0.baseAddress, $0.count, "%Y-%m-%dT%H:%M:%SZ", &tm) }
+        }
+        return String(decoding: buffer[0..<n], as: UTF8.self)
+    }
+}

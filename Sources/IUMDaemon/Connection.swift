@@ -163,7 +163,9 @@ final class Connection {
         guard peer.uid == 0 else {
             return StatusReply(status: .accessDenied, message: "unloading the guard needs root")
         }
-        daemon.unloadGuard(requestedBy: peer)
+        do { try daemon.unloadGuard(requestedBy: peer) } catch {
+            return StatusReply(status: .accessDenied, message: error.description)
+        }
         afterReplies = { [daemon] in daemon.onStop?() }
         return StatusReply(status: .success, message: "guard unloaded from \(daemon.guardRef.pinDirectory): enforcement stopped; iumd stops")
     }

@@ -20,12 +20,12 @@ public struct DaemonConfiguration: Sendable {
     public var databasePath = "/var/lib/ium/audit.sqlite"
     /// The backend to load; nil picks lsm when possible.
     public var backend: Backend?
-    /// The guard object; nil looks beside the executable.
-    public var objectPath: String?
     /// The bpffs directory the guard is pinned under (tests use their own).
     public var pinDirectory = KernelGuard.defaultPinDirectory
     /// Tag iumd itself secure (and INSPECTOR, so it can read /proc/PID/exe of secure processes).
     public var selfProtect = true
+    /// Seal the guard until reboot (lsm backend only).
+    public var seal = false
     /// The most simultaneous connections of users that are neither root nor in the `ium`
     /// group, all together; root and `ium` members are always served.
     public var maxConnections = 1024
@@ -84,11 +84,18 @@ final class DaemonState: Sendable {
         return (try? reader.status(peer.pid).groups.contains(gid)) ?? false
     }
 
-    /// Unloads the guard (an administrator asked); the caller then stops the daemon.
-    func unloadGuard(requestedBy peer: Peer) {
-        guardRef.unload()
+    /// Unloads the guard (an administrator asked); the caller then stops the daemon. Refused
+    /// while the guard is sealed.
+    func unloadGuard(requestedBy peer: Peer) throws(GuardError) {
+        try guardRef.unload()
         unloaded.store(true, ordering: .relaxed)
         logger.notice("guard unloaded on request", metadata: ["by": "pid \(peer.pid) uid \(peer.uid)", "pins": "\(guardRef.pinDirectory)"])
+    }
+
+    /// When the guard was sealed, Unix nanoseconds (0: not sealed).
+    func sealedSince() -> Int64 {
+        guard let state = try? guardRef.state(), state.sealed else { return 0 }
+        return Int64(state.sealedNanoseconds) + BootClock.bootEpochNanoseconds()
     }
 
     func status() -> DaemonStatus {
@@ -98,7 +105,8 @@ final class DaemonState: Sendable {
             backend: guardRef.backend.rawValue, reason: guardRef.reason, gaps: guardRef.backend.gaps, kernel: kernel,
             uptimeMilliseconds: monotonicMilliseconds() - started, processes: UInt32(directory.count),
             denials: c.denials, kills: c.kills, eventsDropped: c.eventsDropped, tagsInherited: c.tagsInherited,
-            rescans: repairs.rescans, repairs: repairs.repairs, auditRows: (try? audit.count()) ?? 0)
+            rescans: repairs.rescans, repairs: repairs.repairs, auditRows: (try? audit.count()) ?? 0,
+            sealedSince: sealedSince())
     }
 }
 
@@ -121,8 +129,7 @@ public final class Daemon: Service {
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
         let guardRef: KernelGuard
         do {
-            guardRef = try KernelGuard.open(pinDirectory: configuration.pinDirectory, backend: configuration.backend,
-                                            objectPath: configuration.objectPath)
+            guardRef = try KernelGuard.open(pinDirectory: configuration.pinDirectory, backend: configuration.backend)
         } catch {
             throw DaemonError(exitCode: error.code == .notRoot ? 77 : 69, message: "cannot start the guard: \(error)")
         }
@@ -135,11 +142,14 @@ public final class Daemon: Service {
             throw DaemonError(exitCode: 1, message: "cannot open the audit store \(configuration.databasePath): \(error)")
         }
         state = DaemonState(configuration: configuration, guard: guardRef, audit: audit, logger: logger)
-        if configuration.selfProtect {
-            do { try state.tagger.tag(pid: getpid(), inspector: true) } catch {
-                throw DaemonError(exitCode: 1, message: "cannot tag iumd itself secure: \(error)")
-            }
+        // DAEMON: the guard serves iumd's tag requests (and, sealed, only iumd's). SECURE and
+        // INSPECTOR unless --no-self-protect (to debug it).
+        do {
+            _ = try guardRef.tag(pid: getpid(), flags: configuration.selfProtect ? [.daemon, .secure, .inspector] : .daemon)
+        } catch {
+            throw DaemonError(exitCode: 1, message: "cannot tag iumd itself: \(error)")
         }
+        if configuration.seal { try Sealing.seal(guardRef, logger: logger) }
         let limit = FileLimit.raise(toAtLeast: configuration.maxConnections * 2 + 256)
         if limit < configuration.maxConnections * 2 + 256 {
             logger.warning("the open-file limit is low: connections beyond it wait in the backlog",

@@ -8,17 +8,19 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// `iumd [--socket PATH] [--database PATH] [--backend lsm|kill] [--object PATH] [--pin-dir PATH] …`
+/// `iumd [--socket PATH] [--database PATH] [--backend lsm|kill] [--pin-dir PATH] [--seal] …`
 public enum DaemonMain {
     static let usage = """
-        usage: iumd [--socket PATH] [--database PATH] [--backend lsm|kill] [--object PATH]
-                    [--pin-dir PATH] [--retention-days N] [--no-self-protect]
+        usage: iumd [--socket PATH] [--database PATH] [--backend lsm|kill] [--pin-dir PATH]
+                    [--seal] [--retention-days N] [--no-self-protect]
                iumd --unload [--pin-dir PATH]
-               iumd --probe-backend [--object PATH]
+               iumd --probe-backend
           --socket PATH       request socket (default /run/ium/iumd.sock)
           --database PATH     audit store (default /var/lib/ium/audit.sqlite)
           --backend B         lsm or kill (default: lsm when the kernel allows it)
-          --object PATH       the compiled guard (default: beside iumd, then /usr/local/lib/ium)
+          --seal              seal the guard until reboot (lsm backend): only this iumd (its image,
+                              unchanged) may touch it, and root can no longer switch it off or read
+                              a secure process through BPF, perf, tracefs, /proc/kcore or modules
           --pin-dir PATH      where the guard is pinned in bpffs (default /sys/fs/bpf/ium; tests
                               use their own directory and never touch the machine's guard)
           --no-self-protect   do not tag iumd itself secure (lets you debug it)
@@ -42,7 +44,7 @@ public enum DaemonMain {
             switch arguments[i] {
             case "--socket": guard let v = value() else { return usageError("--socket needs a path") }; config.socketPath = v
             case "--database": guard let v = value() else { return usageError("--database needs a path") }; config.databasePath = v
-            case "--object": guard let v = value() else { return usageError("--object needs a path") }; config.objectPath = v
+            case "--seal": config.seal = true
             case "--backend":
                 guard let v = value(), let b = Backend(rawValue: v) else { return usageError("--backend must be lsm or kill") }
                 config.backend = b
@@ -91,19 +93,19 @@ public enum DaemonMain {
     static func unload(_ config: DaemonConfiguration, logger: Logger) -> Int32 {
         do {
             let loaded = try KernelGuard.openPinned(pinDirectory: config.pinDirectory)
-            loaded.unload()
+            try loaded.unload()
             print("guard unloaded from \(config.pinDirectory): enforcement stopped")
             return 0
         } catch {
             logger.critical("cannot unload the guard: \(error)")
-            return error.code == .notLoaded ? 1 : 69
+            return error.code == .notLoaded || error.code == .sealed ? 1 : 69
         }
     }
 
     /// `iumd --probe-backend`: which backend this kernel accepts.
     static func probe(_ config: DaemonConfiguration, logger: Logger) -> Int32 {
         do {
-            let (backend, reason) = try KernelGuard.probeBackend(objectPath: config.objectPath)
+            let (backend, reason) = try KernelGuard.probeBackend()
             print("\(backend) — \(reason)")
             return 0
         } catch {

@@ -8,56 +8,77 @@ import ProcessTable
 internal import CLinuxShims
 
 /// Whom iumd tags, and what tagging does besides the kernel tag: the policy above the guard's
-/// tag store (KernelGuard only writes the map).
+/// tag store.
 ///
-/// Refused: pid 1 (init), kernel threads, a process that is gone, and a process that is being
-/// traced (its tracer would keep its access). A tagged process also gets RLIMIT_CORE 0: it
-/// leaves no core dump.
+/// Refused: pid 1 (init), a process that is gone, a kernel thread, and a process that is being
+/// traced or supervised by a seccomp user-notification listener (the tracer or supervisor
+/// would keep its reach). Under the lsm backend the kernel checks the process's leader and
+/// tags it in one step (KernelGuard.tag); iumd also checks every thread for a tracer, before
+/// and after. A tagged process also gets RLIMIT_CORE 1, which stops core dumps to files and
+/// to core_pattern pipes alike; under lsm the guard refuses a secure process's core dump
+/// whatever the limit says.
 struct Tagger: Sendable {
     let guardRef: KernelGuard
     let reader: ProcReader
 
     /// Tags a process secure. Irreversible: a trustlet cannot stop being one.
-    /// - Parameters:
-    ///   - pid: The process to tag.
-    ///   - inspector: Also mark it as iumd (may pass PTRACE_MODE_READ checks); for iumd itself.
+    /// - Parameter pid: The process to tag.
     /// - Returns: Warnings: what was not done although the process is tagged.
     @discardableResult
-    func tag(pid: Int32, inspector: Bool = false) throws(GuardError) -> [String] {
+    func tag(pid: Int32) throws(GuardError) -> [String] {
         guard pid != 1 else {
             throw GuardError(.refused, "pid 1 (init) cannot be tagged", hint: "tag the service's own process instead")
         }
-        let stat: ProcStat
-        do { stat = try reader.stat(pid) } catch {
-            throw GuardError(.noSuchProcess, "no process with id \(pid)")
-        }
+        guard let stat = try? reader.stat(pid) else { throw GuardError(.noSuchProcess, "no process with id \(pid)") }
         guard stat.pid == pid, stat.flags & ProcStat.pfKthread == 0 else {
             throw GuardError(.refused, "process \(pid) is a kernel thread and cannot be tagged")
         }
         try refuseIfTraced(pid)
-        try guardRef.addTag(pid: pid, flags: inspector ? [.secure, .inspector] : .secure)
-        // No core dumps: RLIMIT_CORE 0, inherited by children and kept across exec.
-        var warnings: [String] = []
-        if ium_disable_core_dumps(pid) != 0, errno != ESRCH {
-            // Another user's process needs CAP_SYS_RESOURCE, which some containers withhold.
-            warnings.append("its RLIMIT_CORE could not be set to 0 (\(GuardError.errnoName(errno))): it could still leave a core dump")
+        switch try guardRef.tag(pid: pid, flags: .secure) {
+        case .tagged: break
+        case .traced(let tracer):
+            throw GuardError(.refused, "process \(pid) is being traced by process \(tracer)",
+                             hint: "a tracer would keep its access: detach it (or start the program with 'ium run') and tag again")
+        case .supervised:
+            throw GuardError(.refused, "process \(pid) is supervised by a seccomp user-notification listener",
+                             hint: "the supervisor could answer its system calls and hand it file descriptors: start it without one")
+        case .kernelThread:
+            throw GuardError(.refused, "process \(pid) is a kernel thread and cannot be tagged")
+        case .exiting:
+            throw GuardError(.noSuchProcess, "process \(pid) is exiting")
         }
-        // A tracer that attached between the check and the tag keeps its access: say so.
-        if let tracer = try? reader.status(pid).tracerPid, tracer != 0 {
-            throw GuardError(.refused, "process \(pid) is tagged, but process \(tracer) attached as its tracer before the tag took effect",
-                             hint: "the tracer keeps its access until it detaches")
+        var warnings: [String] = []
+        // RLIMIT_CORE 1: no file core (below the one-page minimum) and no core_pattern pipe
+        // (the kernel's recursion guard aborts a pipe core at exactly 1). Inherited, kept
+        // across exec. Another user's process needs CAP_SYS_RESOURCE, which some containers
+        // withhold; the lsm backend does not depend on it.
+        if ium_limit_core_dumps(pid) != 0, errno != ESRCH, guardRef.backend == .kill {
+            warnings.append("its RLIMIT_CORE could not be set to 1 (\(GuardError.errnoName(errno))): it could still leave a core dump")
+        }
+        // A tracer of another thread that attached before the tag keeps its access: say so.
+        if let (thread, tracer) = tracedThread(pid) {
+            throw GuardError(.refused, "process \(pid) is tagged, but process \(tracer) traces its thread \(thread)",
+                             hint: "the tracer keeps its access to that thread until it detaches")
         }
         return warnings
     }
 
     private func refuseIfTraced(_ pid: Int32) throws(GuardError) {
-        guard let status = try? reader.status(pid) else {
-            throw GuardError(.noSuchProcess, "no process with id \(pid)")
-        }
-        if status.tracerPid != 0 {
-            throw GuardError(.refused, "process \(pid) is being traced by process \(status.tracerPid)",
+        if let (thread, tracer) = tracedThread(pid) {
+            throw GuardError(.refused, "process \(pid) is being traced by process \(tracer)" + (thread == pid ? "" : " (thread \(thread))"),
                              hint: "a tracer would keep its access: detach it (or start the program with 'ium run') and tag again")
         }
+    }
+
+    /// A thread of the process with a tracer, and the tracer.
+    private func tracedThread(_ pid: Int32) -> (thread: Int32, tracer: Int32)? {
+        for thread in reader.threads(pid) {
+            if let tracer = try? ProcStatus(parsing: ProcFS.text("\(reader.procRoot)/\(pid)/task/\(thread)/status")).tracerPid,
+               tracer != 0 {
+                return (thread, tracer)
+            }
+        }
+        return nil
     }
 }
 

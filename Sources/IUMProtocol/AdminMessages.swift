@@ -204,14 +204,17 @@ public struct DaemonStatus: Hashable, Sendable {
     public var rescans: UInt64, repairs: UInt64
     /// Rows in the audit store.
     public var auditRows: UInt64
+    /// When the guard was sealed (Unix nanoseconds), 0 when it is not.
+    public var sealedSince: Int64
 
     /// Creates a status.
     public init(backend: String, reason: String, gaps: [String], kernel: String, uptimeMilliseconds: UInt64, processes: UInt32,
-                denials: UInt64, kills: UInt64, eventsDropped: UInt64, tagsInherited: UInt64, rescans: UInt64, repairs: UInt64, auditRows: UInt64) {
+                denials: UInt64, kills: UInt64, eventsDropped: UInt64, tagsInherited: UInt64, rescans: UInt64, repairs: UInt64,
+                auditRows: UInt64, sealedSince: Int64) {
         self.backend = backend; self.reason = reason; self.gaps = gaps; self.kernel = kernel
         self.uptimeMilliseconds = uptimeMilliseconds; self.processes = processes; self.denials = denials; self.kills = kills
         self.eventsDropped = eventsDropped; self.tagsInherited = tagsInherited; self.rescans = rescans
-        self.repairs = repairs; self.auditRows = auditRows
+        self.repairs = repairs; self.auditRows = auditRows; self.sealedSince = sealedSince
     }
 
     /// Encodes the reply.
@@ -220,6 +223,7 @@ public struct DaemonStatus: Hashable, Sendable {
             w.put(backend); w.put(reason); w.put(UInt16(gaps.count)); gaps.forEach { w.put($0) }
             w.put(kernel); w.put(uptimeMilliseconds); w.put(processes)
             for v in [denials, kills, eventsDropped, tagsInherited, rescans, repairs, auditRows] { w.put(v) }
+            w.put(sealedSince)
         }
     }
 
@@ -233,5 +237,6 @@ public struct DaemonStatus: Hashable, Sendable {
         kernel = try r.getString(); uptimeMilliseconds = try r.get(); processes = try r.get()
         denials = try r.get(); kills = try r.get(); eventsDropped = try r.get(); tagsInherited = try r.get()
         rescans = try r.get(); repairs = try r.get(); auditRows = try r.get()
+        sealedSince = try r.get()
     }
 }

@@ -10,7 +10,7 @@ public struct GuardError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable {
         private enum Value: Hashable, Sendable {
             case notRoot, objectMissing, loadFailed, attachFailed, pinFailed, notLoaded,
-                 noSuchProcess, refused, mapFailed, busy, io
+                 noSuchProcess, refused, mapFailed, busy, io, sealed
         }
         private let value: Value
         /// The guard needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_PERFMON).
@@ -35,6 +35,8 @@ public struct GuardError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let busy = Code(value: .busy)
         /// Reading a kernel file failed.
         public static let io = Code(value: .io)
+        /// The guard is sealed: the operation is refused until reboot.
+        public static let sealed = Code(value: .sealed)
     }
 
     /// The kind of failure.

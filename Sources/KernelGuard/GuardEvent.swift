@@ -10,97 +10,122 @@ internal import GuardABI
 public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
     /// The kind of record.
     public enum Kind: String, Sendable { case denial, fork, exec, exit, unknown }
-    /// What was attempted (denials).
+    /// What was attempted (denials): guard_abi.h's `enum ium_operation`, by name.
     public enum Operation: String, Sendable {
         case ptraceAccess = "ptrace-access", ptraceTraceme = "ptrace-traceme", signalPayload = "signal-payload"
         case ptrace, vmRead = "vm-read", vmWrite = "vm-write", pidfdGetfd = "pidfd-getfd", procOpen = "proc-open"
+        case perf, coreDump = "core-dump", rlimitCore = "rlimit-core", codeWrite = "code-write", codeMap = "code-map"
+        case sigio, procFd = "proc-fd", execSupervised = "exec-supervised", tamperBPF = "tamper-bpf"
+        case tamperPin = "tamper-pin", bpfLoad = "bpf-load", lockdown, kmod, signalDaemon = "signal-daemon"
+        case sysctl, daemonCode = "daemon-code"
         case none
+
+        static let byValue: [UInt32: Operation] = [
+            UInt32(IUM_OP_PTRACE_ACCESS.rawValue): .ptraceAccess, UInt32(IUM_OP_PTRACE_TRACEME.rawValue): .ptraceTraceme,
+            UInt32(IUM_OP_SIGNAL_PAYLOAD.rawValue): .signalPayload, UInt32(IUM_OP_PTRACE.rawValue): .ptrace,
+            UInt32(IUM_OP_VM_READ.rawValue): .vmRead, UInt32(IUM_OP_VM_WRITE.rawValue): .vmWrite,
+            UInt32(IUM_OP_PIDFD_GETFD.rawValue): .pidfdGetfd, UInt32(IUM_OP_PROC_OPEN.rawValue): .procOpen,
+            UInt32(IUM_OP_PERF.rawValue): .perf, UInt32(IUM_OP_CORE_DUMP.rawValue): .coreDump,
+            UInt32(IUM_OP_RLIMIT_CORE.rawValue): .rlimitCore, UInt32(IUM_OP_CODE_WRITE.rawValue): .codeWrite,
+            UInt32(IUM_OP_CODE_MAP.rawValue): .codeMap, UInt32(IUM_OP_SIGIO.rawValue): .sigio,
+            UInt32(IUM_OP_PROC_FD.rawValue): .procFd, UInt32(IUM_OP_EXEC_SUPERVISED.rawValue): .execSupervised,
+            UInt32(IUM_OP_TAMPER_BPF.rawValue): .tamperBPF, UInt32(IUM_OP_TAMPER_PIN.rawValue): .tamperPin,
+            UInt32(IUM_OP_BPF_LOAD.rawValue): .bpfLoad, UInt32(IUM_OP_LOCKDOWN.rawValue): .lockdown,
+            UInt32(IUM_OP_KMOD.rawValue): .kmod, UInt32(IUM_OP_SIGNAL_DAEMON.rawValue): .signalDaemon,
+            UInt32(IUM_OP_SYSCTL.rawValue): .sysctl, UInt32(IUM_OP_DAEMON_CODE.rawValue): .daemonCode,
+        ]
     }
 
-    /// Boot-clock time of the event, in nanoseconds.
+    /// Boot-clock time of the record, in nanoseconds.
     public var timeNanoseconds: UInt64
     /// The kind.
     public var kind: Kind
     /// The operation (denials).
-    public var operation: Operation
+    public var operation: Operation = .none
     /// Denial: the caller's pid; lifecycle: the process.
     public var pid: Int32
     /// The caller's (or exiting) thread.
-    public var tid: Int32
+    public var tid: Int32 = 0
     /// The caller's uid.
-    public var uid: UInt32
-    /// Denial: the secure process.
-    public var targetPid: Int32
+    public var uid: UInt32 = 0
+    /// Denial: the secure process (0 when the guard itself was the target).
+    public var targetPid: Int32 = 0
     /// Denial: the targeted thread.
-    public var targetTid: Int32
-    /// ptrace mode, ptrace request, signal number or fd.
-    public var mode: UInt32
+    public var targetTid: Int32 = 0
+    /// ptrace mode or request, signal number, fd, program type, lockdown reason…
+    public var mode: UInt32 = 0
     /// The backend that acted.
     public var backend: Backend?
     /// `denied` (EPERM) or `killed` (SIGKILL).
-    public var action: String
+    public var action: String = ""
     /// Exit: the wait status.
-    public var exitCode: Int32
+    public var exitCode: Int32 = 0
     /// Fork: the creating process.
-    public var creatorPid: Int32
+    public var creatorPid: Int32 = 0
     /// The process's start time after boot, in nanoseconds.
-    public var startNanoseconds: UInt64
+    public var startNanoseconds: UInt64 = 0
     /// The caller's (or process's) command name.
-    public var comm: String
-    /// Exec: the program; proc-open: the /proc file.
-    public var filename: String
+    public var comm: String = ""
+    /// Kill backend proc-open: the /proc file; sysctl: its name.
+    public var filename: String = ""
 
-    init(_ e: ium_event) {
-        timeNanoseconds = e.time_ns
-        kind = switch e.type {
-        case UInt32(IUM_EVENT_DENIAL.rawValue): .denial
-        case UInt32(IUM_EVENT_FORK.rawValue): .fork
-        case UInt32(IUM_EVENT_EXEC.rawValue): .exec
-        case UInt32(IUM_EVENT_EXIT.rawValue): .exit
-        default: .unknown
+    /// Decodes a record from the ring buffer; nil when it is too short for its type.
+    init?(_ data: UnsafeRawBufferPointer) {
+        guard data.count >= MemoryLayout<ium_record_header>.size else { return nil }
+        let header = data.loadUnaligned(as: ium_record_header.self)
+        timeNanoseconds = header.time_ns
+        pid = Int32(bitPattern: header.pid)
+        switch header.type {
+        case UInt32(IUM_RECORD_DENIAL.rawValue):
+            guard data.count >= MemoryLayout<ium_denial>.size else { return nil }
+            let e = data.loadUnaligned(as: ium_denial.self)
+            kind = .denial
+            operation = Operation.byValue[e.operation] ?? .none
+            tid = Int32(bitPattern: e.tid)
+            uid = e.uid
+            targetPid = Int32(bitPattern: e.target_pid)
+            targetTid = Int32(bitPattern: e.target_tid)
+            mode = e.mode
+            backend = Backend(abiValue: e.backend)
+            action = switch e.action {
+            case UInt32(IUM_ACTION_DENIED.rawValue): "denied"
+            case UInt32(IUM_ACTION_KILLED.rawValue): "killed"
+            default: ""
+            }
+            comm = Self.text(e.comm)
+            filename = Self.text(e.filename)
+        case UInt32(IUM_RECORD_FORK.rawValue), UInt32(IUM_RECORD_EXEC.rawValue), UInt32(IUM_RECORD_EXIT.rawValue):
+            guard data.count >= MemoryLayout<ium_lifecycle>.size else { return nil }
+            let e = data.loadUnaligned(as: ium_lifecycle.self)
+            kind = header.type == UInt32(IUM_RECORD_FORK.rawValue) ? .fork : header.type == UInt32(IUM_RECORD_EXEC.rawValue) ? .exec : .exit
+            tid = Int32(bitPattern: e.tid)
+            uid = e.uid
+            startNanoseconds = e.start_ns
+            comm = Self.text(e.comm)
+            if kind == .fork { creatorPid = e.code }
+            if kind == .exit { exitCode = e.code }
+        default:
+            kind = .unknown
         }
-        operation = switch e.operation {
-        case UInt32(IUM_OP_PTRACE_ACCESS.rawValue): .ptraceAccess
-        case UInt32(IUM_OP_PTRACE_TRACEME.rawValue): .ptraceTraceme
-        case UInt32(IUM_OP_SIGNAL_PAYLOAD.rawValue): .signalPayload
-        case UInt32(IUM_OP_PTRACE.rawValue): .ptrace
-        case UInt32(IUM_OP_VM_READ.rawValue): .vmRead
-        case UInt32(IUM_OP_VM_WRITE.rawValue): .vmWrite
-        case UInt32(IUM_OP_PIDFD_GETFD.rawValue): .pidfdGetfd
-        case UInt32(IUM_OP_PROC_OPEN.rawValue): .procOpen
-        default: .none
-        }
-        pid = Int32(bitPattern: e.pid)
-        tid = Int32(bitPattern: e.tid)
-        uid = e.uid
-        targetPid = Int32(bitPattern: e.target_pid)
-        targetTid = Int32(bitPattern: e.target_tid)
-        mode = e.mode
-        backend = Backend(abiValue: e.backend)
-        action = switch e.action {
-        case UInt32(IUM_ACTION_DENIED.rawValue): "denied"
-        case UInt32(IUM_ACTION_KILLED.rawValue): "killed"
-        default: ""
-        }
-        exitCode = e.exit_code
-        creatorPid = Int32(bitPattern: e.creator_pid)
-        startNanoseconds = e.start_ns
-        comm = withUnsafeBytes(of: e.comm) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        filename = withUnsafeBytes(of: e.filename) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    private static func text<T>(_ chars: T) -> String {
+        withUnsafeBytes(of: chars) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
     /// One line: `denial ptrace-access by 123/123 (gdb, uid 0) on 456/456 mode 0x12: denied (lsm)`.
     public var description: String {
         switch kind {
         case .denial:
-            var text = "denial \(operation.rawValue) by \(pid)/\(tid) (\(comm), uid \(uid)) on \(targetPid)/\(targetTid)"
+            var text = "denial \(operation.rawValue) by \(pid)/\(tid) (\(comm), uid \(uid)) on "
+            text += targetPid == 0 ? "the guard" : "\(targetPid)/\(targetTid)"
             text += " mode 0x" + String(mode, radix: 16)
             if !filename.isEmpty { text += " file \(filename)" }
             return text + ": \(action) (\(backend?.rawValue ?? "?"))"
         case .fork: return "fork \(pid) by \(creatorPid) (\(comm))"
-        case .exec: return "exec \(pid) \(filename)"
+        case .exec: return "exec \(pid) (\(comm))"
         case .exit: return "exit \(pid) (\(comm)) status \(exitCode)"
-        case .unknown: return "unknown event"
+        case .unknown: return "unknown record"
         }
     }
 }
@@ -115,9 +140,9 @@ public final class GuardEventReader {
     init(mapFD: Int32) throws(GuardError) {
         let context = Unmanaged.passUnretained(box).toOpaque()
         guard let ring = ring_buffer__new(mapFD, { context, data, size in
-            guard let context, let data, size >= MemoryLayout<ium_event>.size else { return 0 }
+            guard let context, let data, let event = GuardEvent(UnsafeRawBufferPointer(start: data, count: Int(size))) else { return 0 }
             let box = Unmanaged<GuardEventReader.EventBox>.fromOpaque(context).takeUnretainedValue()
-            box.events.append(GuardEvent(data.loadUnaligned(as: ium_event.self)))
+            box.events.append(event)
             return 0
         }, context, nil) else {
             throw GuardError(.mapFailed, "cannot open the event ring buffer", errno: errno)

@@ -5,12 +5,13 @@ import Glibc
 #endif
 internal import CLibbpf
 internal import GuardABI
+internal import GuardSkeleton
 internal import CLinuxShims
 import Synchronization
 
 /// How the guard enforces the contract on this kernel.
 public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// BPF LSM hooks: the kernel call fails with EPERM. The full contract.
+    /// BPF LSM hooks: the kernel call fails with EPERM. The full contract, and sealed mode.
     case lsm
     /// Syscall tracepoints: the caller gets SIGKILL. Best effort, with known gaps.
     case kill
@@ -42,10 +43,15 @@ public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
             return [
                 "io_uring: an IORING_OP_OPENAT of /proc/PID/mem is not seen (no syscall tracepoint runs), so its reads succeed",
                 "a process sharing the attacker's fd table (clone CLONE_FILES without CLONE_THREAD) keeps an fd the attacker opened before it was killed",
-                "sigqueue/rt_sigqueueinfo/pidfd_send_signal with a payload are not intercepted: the signal is delivered",
+                "sigqueue/rt_sigqueueinfo/pidfd_send_signal with a payload, and SIGIO/F_SETSIG signals, are not intercepted: the signal is delivered",
                 "the tag reaches a new child after it is visible (sched_process_fork), a window the lsm backend does not have",
                 "pids in a child PID namespace are only resolved on Linux 6.13+ (bpf_task_from_vpid)",
                 "a PTRACE_ATTACH whose target dequeues SIGSTOP before the attacker's syscall returns can leave the target stopped",
+                "core dumps: only RLIMIT_CORE 1, set when the process is tagged, stops them; root can raise it again",
+                "a file a secure process maps executable can be rewritten under it",
+                "a /proc/PID/mem fd opened before the tag keeps working; perf events with CAP_PERFMON can sample a secure process",
+                "tagging is checked from user space (a tracer or seccomp supervisor could slip in between), and exec is not refused under one",
+                "no sealed mode: root can unload the guard or read a secure process through BPF, perf, tracefs or /proc/kcore",
             ]
         }
     }
@@ -53,20 +59,23 @@ public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
 
 /// The BPF guard pinned under one directory of bpffs, opened by its only owner.
 ///
-/// Programs, links and maps are pinned under ``pinDirectory`` so enforcement and tags survive
-/// the process that loaded them; a new owner adopts the pinned guard. Only one process owns a
-/// guard at a time: ``open(pinDirectory:backend:objectPath:lifecycleEvents:)`` takes an
-/// exclusive lock on the pin directory (`flock`) for as long as the object lives, so a second
-/// loader (or a second ring-buffer consumer stealing the owner's events) is refused.
+/// The programs are built into this binary (bpf/guard.bpf.c, one object per backend, through
+/// bpftool's skeletons). Programs, links and maps are pinned under ``pinDirectory`` so
+/// enforcement and tags survive the process that loaded them; a new owner adopts the pinned
+/// guard. Only one process owns a guard at a time: ``open(pinDirectory:backend:lifecycleEvents:)``
+/// takes an exclusive lock on the pin directory (`flock`) for as long as the object lives, so
+/// a second loader (or a second ring-buffer reader stealing the owner's records) is refused.
 /// The production guard lives at ``defaultPinDirectory``; tests use their own directories.
 public final class KernelGuard: @unchecked Sendable {
-    // @unchecked: every stored property is immutable after init; file descriptors are
-    // closed in deinit and libbpf objects are never shared across threads.
+    // @unchecked: the stored properties are immutable after init (file descriptors, closed in
+    // deinit); the tag request path is serialised by `tagLock`.
 
     /// Where iumd pins the machine's guard.
     public static let defaultPinDirectory = "/sys/fs/bpf/ium"
-    static let mapNames = ["ium_tags", "ium_events", "ium_counters", "ium_config", "ium_resume", "ium_probes",
-                           "ium_probe_pending"]
+    /// The pin names of the guard's .bss (``GuardState``) and .rodata (settings) maps.
+    static let statePin = "state", settingsPin = "settings"
+    /// The program a sealed guard attaches to the root cgroup (cgroup/sysctl).
+    static let sysctlProgramPin = "prog_ium_sysctl"
 
     /// The directory the guard is pinned under.
     public let pinDirectory: String
@@ -75,45 +84,33 @@ public final class KernelGuard: @unchecked Sendable {
     /// Why this backend was chosen (for `ium status`).
     public let reason: String
     let lockFD: Int32
-    let tagsFD: Int32
-    let eventsFD: Int32
-    let countersFD: Int32
-    let configFD: Int32
-    let probesFD: Int32
+    /// The pinned maps, by pin name.
+    let maps: [String: Int32]
+    let tagLock = Mutex(())
 
-    private init(pinDirectory: String, lockFD: Int32, backend: Backend, reason: String, fds: [String: Int32]) {
+    private init(pinDirectory: String, lockFD: Int32, backend: Backend, reason: String, maps: [String: Int32]) {
         self.pinDirectory = pinDirectory
         self.lockFD = lockFD
         self.backend = backend
         self.reason = reason
-        tagsFD = fds["ium_tags"] ?? -1
-        eventsFD = fds["ium_events"] ?? -1
-        countersFD = fds["ium_counters"] ?? -1
-        configFD = fds["ium_config"] ?? -1
-        probesFD = fds["ium_probes"] ?? -1
+        self.maps = maps
     }
 
     deinit {
-        for fd in [tagsFD, eventsFD, countersFD, configFD, probesFD, lockFD] where fd >= 0 { close(fd) }
+        for fd in maps.values { close(fd) }
+        close(lockFD)
     }
 
-    // MARK: - Loading
-
-    /// Where the compiled guard is looked for: `$IUM_BPF_OBJECT`, beside the running
-    /// executable, then `/usr/local/lib/ium` and `/usr/lib/ium`.
-    public static func defaultObjectPath() -> String? {
-        if let env = getenv("IUM_BPF_OBJECT") { return String(cString: env) }
-        var candidates: [String] = []
-        if let exe = try? readlinkString("/proc/self/exe") {
-            candidates.append(String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)]) + "/ium-guard.bpf.o")
-        }
-        candidates += ["/usr/local/lib/ium/ium-guard.bpf.o", "/usr/lib/ium/ium-guard.bpf.o"]
-        return candidates.first { access($0, R_OK) == 0 }
+    func mapFD(_ name: String) throws(GuardError) -> Int32 {
+        guard let fd = maps[name] else { throw GuardError(.notLoaded, "the guard at \(pinDirectory) has no map \(name)") }
+        return fd
     }
+
+    // MARK: - Opening
 
     /// Whether a guard is pinned under `pinDirectory`.
     public static func isLoaded(pinDirectory: String = defaultPinDirectory) -> Bool {
-        access(pinDirectory + "/ium_tags", F_OK) == 0
+        access(pinDirectory + "/" + statePin, F_OK) == 0
     }
 
     /// Becomes the owner of the guard pinned under `pinDirectory`, loading, attaching and
@@ -122,11 +119,10 @@ public final class KernelGuard: @unchecked Sendable {
     ///   - pinDirectory: The bpffs directory of this guard.
     ///   - backend: The backend to use; nil picks `lsm` when the kernel allows it, else `kill`.
     ///     A pinned guard with another backend is refused.
-    ///   - objectPath: The compiled `ium-guard.bpf.o`.
-    ///   - lifecycleEvents: Whether the guard emits fork/exec/exit events (when it loads one).
+    ///   - lifecycleEvents: Whether the guard emits fork/exec/exit records (when it loads one).
     /// - Throws: `.busy` when another process owns this guard, `.notRoot`, or a load failure.
     public static func open(pinDirectory: String = defaultPinDirectory, backend wanted: Backend? = nil,
-                            objectPath: String? = nil, lifecycleEvents: Bool = true) throws(GuardError) -> KernelGuard {
+                            lifecycleEvents: Bool = true) throws(GuardError) -> KernelGuard {
         guard geteuid() == 0 else {
             throw GuardError(.notRoot, "owning the guard needs root", hint: "run it as root (sudo)")
         }
@@ -137,8 +133,7 @@ public final class KernelGuard: @unchecked Sendable {
         do throws(GuardError) {
             opened = isLoaded(pinDirectory: pinDirectory)
                 ? try adopt(pinDirectory: pinDirectory, lockFD: lockFD)
-                : try load(pinDirectory: pinDirectory, lockFD: lockFD, backend: wanted, objectPath: objectPath,
-                           lifecycleEvents: lifecycleEvents)
+                : try load(pinDirectory: pinDirectory, lockFD: lockFD, backend: wanted, lifecycleEvents: lifecycleEvents)
         } catch {
             close(lockFD)
             throw error
@@ -206,35 +201,42 @@ public final class KernelGuard: @unchecked Sendable {
         return s.count < 2 ? "0" + s : s
     }
 
+    /// Opens every pinned map of the guard (every pin that is not a link or a program).
     private static func adopt(pinDirectory: String, lockFD: Int32) throws(GuardError) -> KernelGuard {
-        var fds: [String: Int32] = [:]
-        for name in mapNames {
+        var maps: [String: Int32] = [:]
+        func fail(_ error: GuardError) -> GuardError {
+            maps.values.forEach { close($0) }
+            return error
+        }
+        for name in directoryEntries(pinDirectory) where !name.hasPrefix("link_") && !name.hasPrefix("prog_") {
             let fd = bpf_obj_get(pinDirectory + "/" + name)
             guard fd >= 0 else {
                 let e = errno
-                fds.values.forEach { close($0) }
-                throw GuardError(.notLoaded, "cannot open the pinned map \(pinDirectory)/\(name)", errno: e,
-                                 hint: "the guard there is incomplete: unload it (iumd --unload) and start iumd again")
+                if e == EPERM || e == EACCES {
+                    throw fail(GuardError(.sealed, "the guard at \(pinDirectory) is sealed: only the sealed iumd may open its maps (\(name))",
+                                          errno: e, hint: "start the iumd that sealed it (its image, unchanged); the seal lasts until reboot"))
+                }
+                throw fail(GuardError(.notLoaded, "cannot open the pinned map \(pinDirectory)/\(name)", errno: e,
+                                      hint: "the guard there is incomplete: unload it (iumd --unload) and start iumd again"))
             }
-            fds[name] = fd
+            maps[name] = fd
         }
-        let config: ium_config
-        do { config = try readConfig(fd: fds["ium_config", default: -1]) } catch {
-            fds.values.forEach { close($0) }
-            throw error
+        guard let settingsFD = maps[settingsPin] else {
+            throw fail(GuardError(.notLoaded, "the guard at \(pinDirectory) has no settings map",
+                                  hint: "it was pinned by another version of iumd: unload it (iumd --unload) and start iumd again"))
         }
-        let backend = Backend(abiValue: config.backend) ?? .kill
+        var zero: UInt32 = 0
+        var settings = ium_settings()
+        guard bpf_map_lookup_elem(settingsFD, &zero, &settings) == 0, let backend = Backend(abiValue: settings.backend) else {
+            throw fail(GuardError(.mapFailed, "cannot read the guard's settings", errno: errno))
+        }
         let reason = backend == .lsm ? "BPF LSM active; adopted the guard pinned at \(pinDirectory)"
             : BackendProbe.run().reason + "; adopted the kill guard pinned at \(pinDirectory)"
-        return KernelGuard(pinDirectory: pinDirectory, lockFD: lockFD, backend: backend, reason: reason, fds: fds)
+        return KernelGuard(pinDirectory: pinDirectory, lockFD: lockFD, backend: backend, reason: reason, maps: maps)
     }
 
-    private static func load(pinDirectory: String, lockFD: Int32, backend wanted: Backend?, objectPath: String?,
+    private static func load(pinDirectory: String, lockFD: Int32, backend wanted: Backend?,
                              lifecycleEvents: Bool) throws(GuardError) -> KernelGuard {
-        guard let path = objectPath ?? defaultObjectPath() else {
-            throw GuardError(.objectMissing, "ium-guard.bpf.o not found",
-                             hint: "build it with 'make bpf' or set IUM_BPF_OBJECT to its path")
-        }
         Mounts.ensureTraceFS()
         let probe = BackendProbe.run()
         let order: [Backend]
@@ -243,9 +245,9 @@ public final class KernelGuard: @unchecked Sendable {
         var lastError: GuardError?
         for backend in order {
             do {
-                let fds = try loadObject(path: path, pinDirectory: pinDirectory, backend: backend, lifecycleEvents: lifecycleEvents)
+                let maps = try loadObject(pinDirectory: pinDirectory, backend: backend, lifecycleEvents: lifecycleEvents)
                 if backend == .lsm { reason = "BPF LSM active (\(probe.lsmList ?? "?"))" }
-                return KernelGuard(pinDirectory: pinDirectory, lockFD: lockFD, backend: backend, reason: reason, fds: fds)
+                return KernelGuard(pinDirectory: pinDirectory, lockFD: lockFD, backend: backend, reason: reason, maps: maps)
             } catch {
                 lastError = error
                 if backend == .lsm { reason = lsmRefusal(error) }
@@ -256,61 +258,83 @@ public final class KernelGuard: @unchecked Sendable {
 
     private static func lsmRefusal(_ error: GuardError) -> String {
         "the kernel refused the lsm programs: " + (error.errno.map { GuardError.errnoName($0) } ?? "error")
-            + " (BPF trampolines unavailable?); using the kill backend"
+            + " (BPF trampolines unavailable, or a sealed guard refuses them); using the kill backend"
     }
 
     /// The backend this kernel accepts and why, found by loading the lsm programs into the
     /// kernel and freeing them at once (nothing is attached or pinned).
-    /// - Parameter objectPath: The compiled guard.
-    public static func probeBackend(objectPath: String? = nil) throws(GuardError) -> (backend: Backend, reason: String) {
+    public static func probeBackend() throws(GuardError) -> (backend: Backend, reason: String) {
         guard geteuid() == 0 else { throw GuardError(.notRoot, "probing the kernel needs root", hint: "run it as root (sudo)") }
         _ = LibBPF.setUp
-        guard let path = objectPath ?? defaultObjectPath() else {
-            throw GuardError(.objectMissing, "ium-guard.bpf.o not found", hint: "build it with 'make bpf'")
-        }
         let probe = BackendProbe.run()
         guard probe.lsmAvailable else { return (.kill, probe.reason) }
         do {
-            try withLoadedObject(path: path, backend: .lsm) { _ in }
+            try withLoadedObject(backend: .lsm, lifecycleEvents: false) { _ in }
             return (.lsm, "BPF LSM active (\(probe.lsmList ?? "?"))")
         } catch {
             return (.kill, lsmRefusal(error))
         }
     }
 
-    /// Program sections that belong to each backend: `lsm/` to lsm, syscall tracepoints to
-    /// kill (they would slow every syscall under lsm), `tp_btf/` to both.
-    static func belongs(section: String, to backend: Backend) -> Bool {
-        if section.hasPrefix("tp_btf/") { return true }
-        return backend == .lsm ? section.hasPrefix("lsm/") : !section.hasPrefix("lsm/")
+    /// The settings of a new guard: the backend, lifecycle records, the probe PMUs' types.
+    static func settings(backend: Backend, lifecycleEvents: Bool) -> ium_settings {
+        func pmuType(_ name: String) -> UInt32 {
+            (try? readSmallFile("/sys/bus/event_source/devices/\(name)/type")).flatMap { UInt32($0.trimmingTrailingNewlines) } ?? 0
+        }
+        return ium_settings(backend: backend.abiValue, lifecycle_events: lifecycleEvents ? 1 : 0,
+                            uprobe_pmu: pmuType("uprobe"), kprobe_pmu: pmuType("kprobe"))
     }
 
-    /// Opens the object, loads the backend's programs, runs `body`, and frees the object.
-    private static func withLoadedObject<T>(path: String, backend: Backend, _ body: (OpaquePointer) throws(GuardError) -> T) throws(GuardError) -> T {
+    /// Opens the backend's embedded object, loads its programs (an lsm program whose hook this
+    /// kernel lacks, such as file_truncate before 6.2, is left out), runs `body`, frees it.
+    private static func withLoadedObject<T>(backend: Backend, lifecycleEvents: Bool,
+                                            _ body: (OpaquePointer) throws(GuardError) -> T) throws(GuardError) -> T {
         libbpfMessages.withLock { $0.removeAll() }
-        guard let object = bpf_object__open_file(path, nil) else {
-            throw GuardError(.objectMissing, "cannot open \(path)", errno: errno, hint: LibBPF.recentErrors())
+        let settings = settings(backend: backend, lifecycleEvents: lifecycleEvents)
+        guard let guardObject = ium_guard_object_open(settings.backend, settings.lifecycle_events, settings.uprobe_pmu,
+                                                      settings.kprobe_pmu),
+              let object = ium_guard_object_bpf(guardObject) else {
+            throw GuardError(.loadFailed, "cannot open the \(backend) programs", errno: errno, hint: LibBPF.recentErrors())
         }
-        defer { bpf_object__close(object) }
+        defer { ium_guard_object_close(guardObject) }
+        let vmlinux = btf__load_vmlinux_btf()
+        defer { btf__free(vmlinux) }
         var program = bpf_object__next_program(object, nil)
         while let p = program {
             let section = String(cString: bpf_program__section_name(p))
-            bpf_program__set_autoload(p, belongs(section: section, to: backend))
+            if section.hasPrefix("lsm/"), let vmlinux {
+                let hook = "bpf_lsm_" + section.dropFirst(4)
+                bpf_program__set_autoload(p, btf__find_by_name_kind(vmlinux, hook, 12 /* BTF_KIND_FUNC */) >= 0)
+            }
             program = bpf_object__next_program(object, p)
         }
         try LibBPF.check(bpf_object__load(object), .loadFailed, "the kernel refused the \(backend) programs")
         return try body(object)
     }
 
-    private static func loadObject(path: String, pinDirectory: String, backend: Backend, lifecycleEvents: Bool) throws(GuardError) -> [String: Int32] {
-        try withLoadedObject(path: path, backend: backend) { (object) throws(GuardError) in
+    /// The pin name of a map of the object: its name, or `state`/`settings` for .bss/.rodata
+    /// (nil for the other internal maps, which nothing reads).
+    static func pinName(_ map: OpaquePointer) -> String? {
+        let name = String(cString: bpf_map__name(map))
+        guard bpf_map__is_internal(map) else { return name }
+        if name.hasSuffix(".bss") { return statePin }
+        if name.hasSuffix(".rodata") { return settingsPin }
+        return nil
+    }
+
+    private static func loadObject(pinDirectory: String, backend: Backend, lifecycleEvents: Bool) throws(GuardError) -> [String: Int32] {
+        try withLoadedObject(backend: backend, lifecycleEvents: lifecycleEvents) { (object) throws(GuardError) in
             // Attach everything before pinning anything, so a failure leaves no half guard.
+            // The cgroup/sysctl program is attached to the root cgroup only when sealing.
             var links: [(String, OpaquePointer)] = []
+            var sysctlProgram: OpaquePointer?
             defer { links.forEach { bpf_link__destroy($0.1) } }
             var program = bpf_object__next_program(object, nil)
             while let p = program {
-                if bpf_program__autoload(p) {
-                    let name = String(cString: bpf_program__name(p))
+                let name = String(cString: bpf_program__name(p))
+                if String(cString: bpf_program__section_name(p)) == "cgroup/sysctl" {
+                    sysctlProgram = p
+                } else if bpf_program__autoload(p) {
                     guard let link = bpf_program__attach(p) else {
                         throw GuardError(.attachFailed, "cannot attach \(name)", errno: errno, hint: LibBPF.recentErrors())
                     }
@@ -318,139 +342,80 @@ public final class KernelGuard: @unchecked Sendable {
                 }
                 program = bpf_object__next_program(object, p)
             }
-
-            var config = ium_config()
-            config.lifecycle_events = lifecycleEvents ? 1 : 0
-            config.backend = backend.abiValue
-            guard let configMap = bpf_object__find_map_by_name(object, "ium_config") else {
-                throw GuardError(.loadFailed, "the object has no ium_config map")
-            }
-            var zero: UInt32 = 0
-            try LibBPF.check(bpf_map_update_elem(bpf_map__fd(configMap), &zero, &config, UInt64(BPF_ANY)), .mapFailed, "cannot write the guard's config")
-
+            var pinned: [String] = []
             do throws(GuardError) {
-                for name in mapNames {
-                    guard let map = bpf_object__find_map_by_name(object, name) else {
-                        throw GuardError(.loadFailed, "the object has no map \(name)")
+                var map = bpf_object__next_map(object, nil)
+                while let m = map {
+                    if let name = pinName(m) {
+                        try LibBPF.check(bpf_map__pin(m, pinDirectory + "/" + name), .pinFailed, "cannot pin \(name)")
+                        pinned.append(name)
                     }
-                    try LibBPF.check(bpf_map__pin(map, pinDirectory + "/" + name), .pinFailed, "cannot pin \(name)")
+                    map = bpf_object__next_map(object, m)
                 }
                 for (name, link) in links {
                     try LibBPF.check(bpf_link__pin(link, pinDirectory + "/link_" + name), .pinFailed, "cannot pin \(name)")
+                }
+                if let sysctlProgram {
+                    try LibBPF.check(bpf_program__pin(sysctlProgram, pinDirectory + "/" + sysctlProgramPin), .pinFailed,
+                                     "cannot pin the sysctl program")
                 }
             } catch {
                 unpinAll(pinDirectory)
                 throw error
             }
             // Open the maps through their pins: the fds outlive the object.
-            var fds: [String: Int32] = [:]
-            for name in mapNames {
+            var maps: [String: Int32] = [:]
+            for name in pinned {
                 let fd = bpf_obj_get(pinDirectory + "/" + name)
                 guard fd >= 0 else {
                     let e = errno
-                    fds.values.forEach { close($0) }
+                    maps.values.forEach { close($0) }
                     unpinAll(pinDirectory)
                     throw GuardError(.pinFailed, "cannot open the pinned map \(name)", errno: e)
                 }
-                fds[name] = fd
+                maps[name] = fd
             }
-            return fds
+            return maps
         }
     }
 
     /// Removes the pinned guard: links detach and, once no process holds them, programs and
-    /// maps (with every tag) are freed. Enforcement stops. This object stays usable only to
-    /// be released.
-    public func unload() {
+    /// maps (with every tag) are freed. Enforcement stops. Refused while the guard is sealed.
+    public func unload() throws(GuardError) {
+        if try state().sealed {
+            throw GuardError(.sealed, "the guard at \(pinDirectory) is sealed: it cannot be unloaded until reboot")
+        }
         Self.unpinAll(pinDirectory)
     }
 
     private static func unpinAll(_ pinDirectory: String) {
-        guard let dir = opendir(pinDirectory) else { return }
+        for name in directoryEntries(pinDirectory) { unlink(pinDirectory + "/" + name) }
+        rmdir(pinDirectory)
+    }
+
+    static func directoryEntries(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
             if name != "." && name != ".." { names.append(name) }
         }
-        closedir(dir)
-        for name in names { unlink(pinDirectory + "/" + name) }
-        rmdir(pinDirectory)
+        return names
     }
 
-    // MARK: - Tags
-
-    /// The tag flags of a process (`IUM_TAG_*`), 0 when untagged.
-    /// - Parameter pid: The process id.
-    /// - Throws: `.noSuchProcess` when the process is gone; `.mapFailed` when the tag store
-    ///   cannot be read (never read as "not secure").
-    public func tagFlags(pid: Int32) throws(GuardError) -> UInt32 {
-        let pidfd = try openPidfd(pid)
-        defer { close(pidfd) }
-        var key = pidfd
-        var tag = ium_tag()
-        if bpf_map_lookup_elem(tagsFD, &key, &tag) != 0 {
-            if errno == ENOENT { return 0 }
-            throw GuardError(.mapFailed, "cannot read the tag of process \(pid)", errno: errno)
-        }
-        return tag.flags
-    }
-
-    /// Adds tag flags to a process through a pidfd (so a recycled pid is never tagged: the
-    /// pidfd names one process). Irreversible: nothing removes a flag.
-    /// - Parameters:
-    ///   - pid: The process.
-    ///   - flags: `IUM_TAG_*` bits (``TagFlags``) to add.
-    public func addTag(pid: Int32, flags: TagFlags) throws(GuardError) {
-        let pidfd = try openPidfd(pid)
-        defer { close(pidfd) }
-        var key = pidfd
-        var tag = ium_tag()
-        if bpf_map_lookup_elem(tagsFD, &key, &tag) != 0 {
-            guard errno == ENOENT else { throw GuardError(.mapFailed, "cannot read the tag of process \(pid)", errno: errno) }
-            tag = ium_tag()
-        }
-        tag.flags |= flags.rawValue
-        guard bpf_map_update_elem(tagsFD, &key, &tag, UInt64(BPF_ANY)) == 0 else {
-            throw GuardError(.mapFailed, "cannot tag process \(pid)", errno: errno)
-        }
-    }
-
-    private func openPidfd(_ pid: Int32) throws(GuardError) -> Int32 {
-        let fd = ium_pidfd_open(pid, 0)
-        guard fd >= 0 else {
-            throw GuardError(errno == ESRCH || errno == EINVAL ? .noSuchProcess : .mapFailed, "no process with id \(pid)", errno: errno)
-        }
-        return fd
-    }
-
-    // MARK: - Caller-view probes
-
-    /// The kernel's verdict on a caller's last read probe of a target (guard_abi.h): when it
-    /// passed, and the two processes' start times; nil when no probe of that pair passed.
-    /// - Parameters:
-    ///   - caller: The probing process (tgid).
-    ///   - target: The probed process (tgid).
-    public func readProbe(caller: Int32, target: Int32) throws(GuardError) -> ReadProbe? {
-        var key = ium_probe_key(caller_tgid: UInt32(bitPattern: caller), target_tgid: UInt32(bitPattern: target))
-        var probe = ium_probe()
-        guard bpf_map_lookup_elem(probesFD, &key, &probe) == 0 else {
-            if errno == ENOENT { return nil }
-            throw GuardError(.mapFailed, "cannot read the probe of \(caller) on \(target)", errno: errno)
-        }
-        return ReadProbe(timeNanoseconds: probe.time_ns, callerStartNanoseconds: probe.caller_start_ns,
-                         targetStartNanoseconds: probe.target_start_ns, startStack: probe.start_stack)
-    }
-
-    // MARK: - Counters and config
+    // MARK: - Counters and records
 
     /// The guard's counters, summed over CPUs.
     public func counters() -> GuardCounters {
         let cpus = Int(max(libbpf_num_possible_cpus(), 1))
         var values = [UInt64](repeating: 0, count: Int(IUM_COUNTER_MAX.rawValue))
         var buffer = [UInt64](repeating: 0, count: cpus)
-        for index in 0..<values.count {
-            var key = UInt32(index)
-            if bpf_map_lookup_elem(countersFD, &key, &buffer) == 0 { values[index] = buffer.reduce(0, &+) }
+        if let fd = maps["ium_counters"] {
+            for index in 0..<values.count {
+                var key = UInt32(index)
+                if bpf_map_lookup_elem(fd, &key, &buffer) == 0 { values[index] = buffer.reduce(0, &+) }
+            }
         }
         return GuardCounters(
             denials: values[Int(IUM_COUNTER_DENIALS.rawValue)], kills: values[Int(IUM_COUNTER_KILLS.rawValue)],
@@ -459,41 +424,10 @@ public final class KernelGuard: @unchecked Sendable {
             resumes: values[Int(IUM_COUNTER_RESUMES.rawValue)])
     }
 
-    static func readConfig(fd: Int32) throws(GuardError) -> ium_config {
-        var zero: UInt32 = 0
-        var config = ium_config()
-        try LibBPF.check(bpf_map_lookup_elem(fd, &zero, &config) == 0 ? 0 : -errno, .mapFailed, "cannot read the guard's config")
-        return config
-    }
-
-    /// Opens a reader of the guard's event ring buffer (the owner's only).
+    /// Opens a reader of the guard's record ring buffer (the owner's only).
     public func events() throws(GuardError) -> GuardEventReader {
-        try GuardEventReader(mapFD: eventsFD)
+        try GuardEventReader(mapFD: try mapFD("ium_events"))
     }
-}
-
-/// A read probe the kernel let pass (boot-clock nanoseconds).
-public struct ReadProbe: Hashable, Sendable {
-    /// When the probe passed.
-    public var timeNanoseconds: UInt64
-    /// The caller's start time (its identity with its pid).
-    public var callerStartNanoseconds: UInt64
-    /// The target's start time.
-    public var targetStartNanoseconds: UInt64
-    /// The target's `start_stack` when the probe passed (what `/proc/PID/stat` showed the caller).
-    public var startStack: UInt64
-}
-
-/// The tag bits of a process (`IUM_TAG_*` of guard_abi.h).
-public struct TagFlags: OptionSet, Hashable, Sendable {
-    /// The raw bits.
-    public let rawValue: UInt32
-    /// Creates flags from raw bits.
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-    /// A trustlet: nobody else may reach into it.
-    public static let secure = TagFlags(rawValue: UInt32(IUM_TAG_SECURE))
-    /// iumd itself: may make PTRACE_MODE_READ checks on secure processes (never ATTACH).
-    public static let inspector = TagFlags(rawValue: UInt32(IUM_TAG_INSPECTOR))
 }
 
 /// The guard's counters.
@@ -502,19 +436,12 @@ public struct GuardCounters: Hashable, Sendable {
     public var denials: UInt64
     /// Callers killed (kill backend).
     public var kills: UInt64
-    /// Events lost because the ring buffer was full.
+    /// Records lost because the ring buffer was full.
     public var eventsDropped: UInt64
     /// Tags copied to new threads and processes.
     public var tagsInherited: UInt64
     /// Targets resumed after a killed PTRACE_ATTACH.
     public var resumes: UInt64
-}
-
-func readlinkString(_ path: String) throws -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let n = readlink(path, &buffer, buffer.count - 1)
-    guard n >= 0 else { throw GuardError(.noSuchProcess, "readlink \(path)", errno: errno) }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 func readSmallFile(_ path: String) throws(GuardError) -> String {

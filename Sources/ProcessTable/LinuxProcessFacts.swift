@@ -153,6 +153,19 @@ public struct ProcReader: Sendable {
         try? ProcFS.readlink("\(procRoot)/\(pid)/exe")
     }
 
+    /// The thread ids of a process (`/proc/PID/task`), empty when it is gone.
+    /// - Parameter pid: The process id.
+    public func threads(_ pid: Int32) -> [Int32] {
+        guard let dir = opendir("\(procRoot)/\(pid)/task") else { return [] }
+        defer { closedir(dir) }
+        var tids: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if let tid = Int32(name) { tids.append(tid) }
+        }
+        return tids
+    }
+
     /// The arguments of `/proc/PID/cmdline`.
     /// - Parameter pid: The process id.
     public func arguments(_ pid: Int32) -> [String] {
@@ -172,7 +185,8 @@ public struct ProcReader: Sendable {
         return ident[4] == 1 // EI_CLASS: 1 ELFCLASS32, 2 ELFCLASS64
     }
 
-    static func findCgroup2Mount() -> String? {
+    /// The mount point of the cgroup v2 hierarchy, from `/proc/self/mountinfo`.
+    public static func findCgroup2Mount() -> String? {
         guard let text = try? ProcFS.text("/proc/self/mountinfo") else { return nil }
         for line in text.split(separator: "\n") {
             // "... mountpoint options - fstype source superoptions"

@@ -36,7 +36,7 @@ public enum ProcFS {
     }
 
     /// The target of a symbolic link.
-    static func readlink(_ path: String) throws(ProcessTableError) -> String {
+    public static func readlink(_ path: String) throws(ProcessTableError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Glibc.readlink(path, &buffer, buffer.count - 1)
         guard n >= 0 else { throw error(path) }

@@ -180,12 +180,12 @@ struct TagPolicyTests {
         #expect(later.stdout.contains("\"IsSecureProcess\":false"))
     }
 
-    @Test("a tagged process gets RLIMIT_CORE 0")
+    @Test("a tagged process gets RLIMIT_CORE 1 (no file core, and a core_pattern pipe aborts at 1)")
     func noCoreDumps() throws {
         let d = try TestDaemon()
         let (child, _) = try startFixture(["sleep"])
         #expect(try IUMClient(socketPath: d.socket).tag(pid: child.pid).status == .success)
         let limits = try runCommand(["grep", "Max core file size", "/proc/\(child.pid)/limits"])
-        #expect(limits.stdout.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).first == "0")
+        #expect(limits.stdout.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).first == "1")
     }
 }

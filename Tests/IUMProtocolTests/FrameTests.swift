@@ -74,7 +74,8 @@ struct FrameTests {
     @Test("status and audit rows round-trip")
     func adminRoundTrip() throws {
         let status = DaemonStatus(backend: "lsm", reason: "r", gaps: ["a", "b"], kernel: "6.12", uptimeMilliseconds: 5,
-                                  processes: 9, denials: 1, kills: 2, eventsDropped: 3, tagsInherited: 4, rescans: 5, repairs: 6, auditRows: 7)
+                                  processes: 9, denials: 1, kills: 2, eventsDropped: 3, tagsInherited: 4, rescans: 5, repairs: 6, auditRows: 7,
+                                  sealedSince: 1_700_000_000_000_000_000)
         var (_, _, r) = try Frame.decodeHeader(status.encode(requestId: 1))
         #expect(try DaemonStatus(&r) == status)
         let row = AuditRecord(id: 1, time: 2, operation: "vm-write", action: "denied", backend: "lsm", callerPid: 3, callerTid: 4,

@@ -3,34 +3,58 @@ import Testing
 import GuardABI
 @testable import KernelGuard
 
-@Suite("Guard ABI and program sets")
+@Suite("Guard ABI")
 struct GuardABITests {
     @Test("the structs shared with the BPF programs have the sizes guard_abi.h pins")
     func sizes() {
-        #expect(MemoryLayout<ium_event>.size == 208)
-        #expect(MemoryLayout<ium_tag>.size == 16)
-        #expect(MemoryLayout<ium_config>.size == 16)
-        #expect(MemoryLayout<ium_event>.offset(of: \.start_ns) == 56)
-        #expect(MemoryLayout<ium_event>.offset(of: \.comm) == 64)
-        #expect(MemoryLayout<ium_event>.offset(of: \.filename) == 80)
+        #expect(MemoryLayout<ium_tag>.size == 24)
+        #expect(MemoryLayout<ium_tag_request>.size == 16)
+        #expect(MemoryLayout<ium_record_header>.size == 16)
+        #expect(MemoryLayout<ium_lifecycle>.size == 56)
+        #expect(MemoryLayout<ium_denial>.size == 192)
+        #expect(MemoryLayout<ium_probe>.size == 32)
+        #expect(MemoryLayout<ium_settings>.size == 16)
+        #expect(MemoryLayout<ium_state>.size == 48)
+        #expect(MemoryLayout<ium_lifecycle>.offset(of: \.start_ns) == 24)
+        #expect(MemoryLayout<ium_lifecycle>.offset(of: \.comm) == 40)
+        #expect(MemoryLayout<ium_denial>.offset(of: \.comm) == 48)
+        #expect(MemoryLayout<ium_denial>.offset(of: \.filename) == 64)
     }
 
-    @Test("lsm programs load only for lsm, syscall tracepoints only for kill, tp_btf for both")
-    func programSets() {
-        for section in ["lsm/ptrace_access_check", "lsm/bprm_creds_for_exec"] {
-            #expect(KernelGuard.belongs(section: section, to: .lsm))
-            #expect(!KernelGuard.belongs(section: section, to: .kill))
+    @Test("a denial record decodes field by field; a short or unknown record does not crash")
+    func decode() {
+        var denial = ium_denial()
+        denial.header.type = UInt32(IUM_RECORD_DENIAL.rawValue)
+        denial.header.pid = 42
+        denial.target_pid = 7
+        denial.operation = UInt32(IUM_OP_CODE_WRITE.rawValue)
+        denial.backend = UInt32(IUM_BACKEND_LSM.rawValue)
+        denial.action = UInt32(IUM_ACTION_DENIED.rawValue)
+        let event = withUnsafeBytes(of: denial) { GuardEvent($0) }
+        #expect(event?.kind == .denial)
+        #expect(event?.operation == .codeWrite)
+        #expect(event?.pid == 42 && event?.targetPid == 7 && event?.backend == .lsm && event?.action == "denied")
+        #expect(withUnsafeBytes(of: denial) { GuardEvent(UnsafeRawBufferPointer(rebasing: $0.prefix(40))) } == nil)
+        var exit = ium_lifecycle()
+        exit.header.type = UInt32(IUM_RECORD_EXIT.rawValue)
+        exit.code = 7 << 8
+        #expect(withUnsafeBytes(of: exit) { GuardEvent($0) }?.exitCode == 7 << 8)
+        var unknown = ium_record_header()
+        unknown.type = 99
+        #expect(withUnsafeBytes(of: unknown) { GuardEvent($0) }?.kind == .unknown)
+    }
+
+    @Test("every operation of guard_abi.h has a name")
+    func operations() {
+        for value in UInt32(IUM_OP_PTRACE_ACCESS.rawValue)...UInt32(IUM_OP_DAEMON_CODE.rawValue) {
+            #expect(GuardEvent.Operation.byValue[value] != nil, "operation \(value)")
         }
-        for section in ["tp/syscalls/sys_enter_ptrace", "tp/syscalls/sys_enter_execve"] {
-            #expect(KernelGuard.belongs(section: section, to: .kill))
-            #expect(!KernelGuard.belongs(section: section, to: .lsm), "no syscall tracepoint under lsm")
-        }
-        #expect(KernelGuard.belongs(section: "tp_btf/sched_process_fork", to: .lsm) && KernelGuard.belongs(section: "tp_btf/sched_process_fork", to: .kill))
     }
 
     @Test("the kill backend lists its gaps; the lsm backend has none")
     func gaps() {
         #expect(Backend.lsm.gaps.isEmpty)
         #expect(Backend.kill.gaps.contains { $0.hasPrefix("io_uring") })
+        #expect(Backend.kill.gaps.contains { $0.hasPrefix("no sealed mode") })
     }
 }

@@ -249,7 +249,7 @@ public final class TestDaemon {
 
     /// Whether a test daemon can run here: root, and iumd and the guard built.
     public static var canRun: Bool {
-        runningAsRoot && access(builtBinaries + "/iumd", X_OK) == 0 && access(builtBinaries + "/ium-guard.bpf.o", R_OK) == 0
+        runningAsRoot && access(builtBinaries + "/iumd", X_OK) == 0
     }
 
     /// Starts iumd and waits until it serves.

@@ -77,7 +77,7 @@ RPID=$VPID
 "$ATTACK" vmread "$RPID" "$VADDR" > /dev/null 2>&1
 rc=$?
 [ $rc -eq $DENIED ] && tl_pass "and it is protected (exit $rc)" || tl_fail "the ium run program is protected" "exit $rc"
-awk '/Max core file size/ {exit !($5 == 0)}' "/proc/$RPID/limits" && tl_pass "it leaves no core dump (RLIMIT_CORE 0)" || tl_fail "RLIMIT_CORE 0" "$(grep core /proc/$RPID/limits)"
+awk '/Max core file size/ {exit !($5 == 1)}' "/proc/$RPID/limits" && tl_pass "its RLIMIT_CORE is 1 (no file core, no pipe core)" || tl_fail "RLIMIT_CORE 1" "$(grep core /proc/$RPID/limits)"
 
 # Another user: iumd tells it nothing the kernel hides from it. A root process's stack address
 # (start_stack) is 0 in /proc/PID/stat for uid 65534, and in the query.

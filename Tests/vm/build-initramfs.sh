@@ -6,7 +6,7 @@
 # matrix, the /init script, and VM_EXTRA's files.
 #
 #   build-initramfs.sh OUT.cpio        (run as root: it creates /dev/console)
-# Environment: IUM_BIN, IUMD_BIN, IUM_BPF_OBJECT, VICTIM, ATTACK, FIXTURE, NT_RULES, IS_SECURE
+# Environment: IUM_BIN, IUMD_BIN, VICTIM, ATTACK, FIXTURE, NT_RULES, IS_SECURE
 # (built programs), VM_EXTRA.
 set -euo pipefail
 out=$(realpath -m "$1")
@@ -45,7 +45,6 @@ echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$root/etc/passwd"
 
 copy "$IUM_BIN" /usr/local/bin/ium
 copy "$IUMD_BIN" /usr/local/bin/iumd
-cp "$IUM_BPF_OBJECT" "$root/usr/local/bin/ium-guard.bpf.o"
 copy "$NT_RULES" /usr/local/bin/nt_rules
 copy "$(dirname "$NT_RULES")/caller_view" /usr/local/bin/caller_view
 copy "$IS_SECURE" /usr/local/bin/is-secure

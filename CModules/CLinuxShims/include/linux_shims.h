@@ -44,12 +44,13 @@ int ium_accept(int fd);
 /* Starts a detached thread running fn(arg). 0, or an errno value. */
 int ium_thread_start(void *(*fn)(void *), void *arg);
 
-/* prlimit(pid, RLIMIT_CORE, 0): the process never leaves a core dump. */
-int ium_disable_core_dumps(pid_t pid);
+/* prlimit(pid, RLIMIT_CORE, {1, 1}): no file core (below the kernel's one-page minimum) and
+ * no core_pattern pipe (do_coredump aborts a pipe core at exactly 1, its recursion guard). */
+int ium_limit_core_dumps(pid_t pid);
 
 /* `ium run`: forks; the child connects to the SOCK_SEQPACKET socket, sends `frame` (a tag
  * request for itself), and on STATUS_SUCCESS (the reply's u32 at offset 12) sets RLIMIT_CORE
- * to 0 and execvpe(argv[0], argv, envp). It exits 126 when the tag is refused (after printing
+ * to 1 and execvpe(argv[0], argv, envp). It exits 126 when the tag is refused (after printing
  * the reply's message) and 127 when the exec fails. Returns the child's pid or -1. */
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
                        char *const argv[], char *const envp[]);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * guard_abi.h — the only definition of what the BPF guard (bpf/) and user space (KernelGuard)
- * share: tag values, event records, counter slots, the config record. Fixed-width types,
- * explicit padding, sizes pinned by static assertions (checked again from Swift).
+ * share: tag values, records, map values, counter slots, the guard's settings. Fixed-width
+ * types, explicit padding, sizes pinned by static assertions (checked again from Swift).
  */
 #ifndef IUM_GUARD_ABI_H
 #define IUM_GUARD_ABI_H
@@ -13,34 +13,92 @@
 #include <linux/types.h>
 #endif
 
-/* ---- Tag store (BPF_MAP_TYPE_TASK_STORAGE, keyed by a pidfd from user space). ---- */
+/* ---- Tag store (BPF_MAP_TYPE_TASK_STORAGE on the thread-group leader). ---- */
 #define IUM_TAG_SECURE    (1u << 0) /* a trustlet: nobody else may reach into it */
-#define IUM_TAG_INSPECTOR (1u << 1) /* iumd itself: may make PTRACE_MODE_READ checks (never ATTACH) */
+#define IUM_TAG_INSPECTOR (1u << 1) /* iumd: may pass PTRACE_MODE_READ checks (never ATTACH) */
+#define IUM_TAG_DAEMON    (1u << 2) /* iumd: the only task that may touch a sealed guard */
 
 struct ium_tag {
     __u32 flags;      /* IUM_TAG_* */
     __u32 reserved;
     __u64 tagged_ns;  /* bpf_ktime_get_boot_ns() when tagged or inherited; 0 from user space */
+    __u64 mm;         /* the address of the process's mm while it is secure (ium_secure_mms) */
 };
 
-/* ---- Events (ring buffer). ---- */
-enum ium_event_type {
-    IUM_EVENT_DENIAL = 1, /* an access into a secure process was refused */
-    IUM_EVENT_FORK = 2,   /* a new process: pid, creator_pid */
-    IUM_EVENT_EXEC = 3,   /* pid ran filename */
-    IUM_EVENT_EXIT = 4,   /* the last thread of pid exited with exit_code (wait status) */
+/* ---- Tag requests (lsm backend): iumd writes a request for a tgid and sends that process
+ * signal 0; the guard's task_kill hook checks the process in the kernel (not traced, no
+ * seccomp user-notification listener, not a kernel thread), tags it and writes the outcome
+ * back, so nothing can slip in between the check and the tag. ---- */
+enum ium_tag_status {
+    IUM_TAG_PENDING = 0,
+    IUM_TAG_DONE = 1,
+    IUM_TAG_REFUSED_TRACED = 2,     /* detail: the tracer's tgid */
+    IUM_TAG_REFUSED_SUPERVISED = 3, /* a seccomp filter with a user-notification listener */
+    IUM_TAG_REFUSED_KTHREAD = 4,
+    IUM_TAG_REFUSED_EXITING = 5,
+};
+
+struct ium_tag_request {
+    __u32 flags;  /* IUM_TAG_* to add */
+    __u32 status; /* enum ium_tag_status, written by the guard */
+    __u32 detail;
+    __u32 reserved;
+};
+
+/* ---- Records (ring buffer). Every record starts with the header; its type says which. ---- */
+enum ium_record_type {
+    IUM_RECORD_DENIAL = 1, /* struct ium_denial */
+    IUM_RECORD_FORK = 2,   /* struct ium_lifecycle: a new process; code = the creator */
+    IUM_RECORD_EXEC = 3,   /* struct ium_lifecycle: the process ran a new program (comm) */
+    IUM_RECORD_EXIT = 4,   /* struct ium_lifecycle: the last thread exited; code = wait status */
+};
+
+struct ium_record_header {
+    __u32 type;    /* enum ium_record_type */
+    __u32 pid;     /* denial: the caller's tgid; lifecycle: the process */
+    __u64 time_ns; /* bpf_ktime_get_boot_ns() */
+};
+
+#define IUM_COMM_LEN 16
+#define IUM_FILENAME_LEN 128
+
+/* Fork, exec and exit: small, frequent, they feed iumd's process table. */
+struct ium_lifecycle {
+    struct ium_record_header header;
+    __u32 tid;
+    __s32 code;      /* fork: the creator's tgid; exit: the wait status (exit code << 8 | signal) */
+    __u64 start_ns;  /* the process's start time after boot (task->start_boottime) */
+    __u32 uid;
+    __u32 reserved;
+    char comm[IUM_COMM_LEN];
 };
 
 enum ium_operation {
     IUM_OP_NONE = 0,
-    IUM_OP_PTRACE_ACCESS = 1, /* lsm: ptrace_access_check; mode = PTRACE_MODE_* */
-    IUM_OP_PTRACE_TRACEME = 2, /* a secure process asked to be traced; creator_pid = the would-be tracer */
-    IUM_OP_SIGNAL_PAYLOAD = 3, /* a signal with a caller-supplied siginfo (sigqueue); mode = signal */
+    IUM_OP_PTRACE_ACCESS = 1,  /* lsm: ptrace_access_check; mode = PTRACE_MODE_* */
+    IUM_OP_PTRACE_TRACEME = 2, /* a secure process asked to be traced */
+    IUM_OP_SIGNAL_PAYLOAD = 3, /* a signal with a caller-supplied siginfo; mode = signal */
     IUM_OP_PTRACE = 4,         /* kill: the ptrace syscall on a secure target; mode = request */
     IUM_OP_VM_READ = 5,        /* kill: process_vm_readv */
     IUM_OP_VM_WRITE = 6,       /* kill: process_vm_writev */
     IUM_OP_PIDFD_GETFD = 7,    /* kill: pidfd_getfd; mode = the fd asked for */
     IUM_OP_PROC_OPEN = 8,      /* kill: open of /proc/<secure>/<filename> */
+    IUM_OP_PERF = 9,           /* a perf event on a secure task (or, sealed, a probe PMU / CPU-wide user sampling) */
+    IUM_OP_CORE_DUMP = 10,     /* a secure task's core dump */
+    IUM_OP_RLIMIT_CORE = 11,   /* another process raising a secure task's RLIMIT_CORE */
+    IUM_OP_CODE_WRITE = 12,    /* a write to a file a secure task maps executable; mode = inode number */
+    IUM_OP_CODE_MAP = 13,      /* a secure task mapping code that is mapped shared-writable */
+    IUM_OP_SIGIO = 14,         /* SIGIO/SIGURG/F_SETSIG into a secure task from a file it does not own */
+    IUM_OP_PROC_FD = 15,       /* a read/write through a /proc/<secure>/mem-like fd opened before the tag */
+    IUM_OP_EXEC_SUPERVISED = 16, /* a secure task exec'ing while traced or under a seccomp listener */
+    IUM_OP_TAMPER_BPF = 17,    /* sealed: an fd to the guard's maps or programs; mode = bpf command */
+    IUM_OP_TAMPER_PIN = 18,    /* sealed: unlink/rename/chmod of a pin, umount of bpffs or sysfs */
+    IUM_OP_BPF_LOAD = 19,      /* sealed: a tracing-class BPF program or token; mode = program type */
+    IUM_OP_LOCKDOWN = 20,      /* sealed: a lockdown reason; mode = enum lockdown_reason */
+    IUM_OP_KMOD = 21,          /* sealed: loading a module or a kexec image; mode = kernel_read_file_id */
+    IUM_OP_SIGNAL_DAEMON = 22, /* sealed: a signal to iumd from another process than PID 1; mode = signal */
+    IUM_OP_SYSCTL = 23,        /* sealed: writing core_pattern, suid_dumpable or ftrace_enabled */
+    IUM_OP_DAEMON_CODE = 24,   /* sealed: iumd's image mapped code that is not the sealed daemon's */
 };
 
 enum ium_backend {
@@ -54,26 +112,19 @@ enum ium_action {
     IUM_ACTION_KILLED = 2, /* the caller was sent SIGKILL before it could use the access */
 };
 
-#define IUM_COMM_LEN 16
-#define IUM_FILENAME_LEN 128
-
-struct ium_event {
-    __u64 time_ns;      /* bpf_ktime_get_boot_ns() */
-    __u32 type;         /* enum ium_event_type */
-    __u32 operation;    /* enum ium_operation (denials) */
-    __u32 pid;          /* denial: the caller's tgid; lifecycle: the process */
-    __u32 tid;          /* the caller's (or exiting) thread id */
-    __u32 uid;          /* the caller's uid */
-    __u32 target_pid;   /* denial: the secure process (tgid) */
-    __u32 target_tid;   /* denial: the thread that was targeted */
-    __u32 mode;         /* ptrace mode, ptrace request, signal number or fd */
-    __u32 backend;      /* enum ium_backend */
-    __u32 action;       /* enum ium_action */
-    __s32 exit_code;    /* exit: wait status (exit code << 8 | signal) */
-    __u32 creator_pid;  /* fork: the creating process (tgid); traceme: the would-be tracer */
-    __u64 start_ns;     /* the process's start time after boot (task->start_boottime) */
-    char comm[IUM_COMM_LEN];         /* the caller's (or process's) comm */
-    char filename[IUM_FILENAME_LEN]; /* exec: the program; proc open: the /proc file name */
+/* A refusal: who, what, on whom. */
+struct ium_denial {
+    struct ium_record_header header;
+    __u32 tid;        /* the caller's thread */
+    __u32 uid;        /* the caller's uid */
+    __u32 target_pid; /* the secure process (tgid); 0 when the target is the guard itself */
+    __u32 target_tid;
+    __u32 operation;  /* enum ium_operation */
+    __u32 mode;       /* ptrace mode, request, signal, fd, program type, reason… */
+    __u32 backend;    /* enum ium_backend */
+    __u32 action;     /* enum ium_action */
+    char comm[IUM_COMM_LEN];         /* the caller's comm */
+    char filename[IUM_FILENAME_LEN]; /* kill: the /proc file name */
 };
 
 /* ---- Caller-view probes (BPF_MAP_TYPE_LRU_HASH, read by iumd). ----
@@ -96,21 +147,59 @@ struct ium_probe {
     __u64 start_stack;     /* the target's mm->start_stack at the probe (0: no address space) */
 };
 
+/* ---- Files a secure task maps executable (lsm backend). A struct file mapped PROT_EXEC by a
+ * secure task is remembered until it is freed (its last mapping gone); its inode counts such
+ * files and cannot be written while the count is above zero. ---- */
+struct ium_code_inode {
+    __u32 files;       /* struct files mapped executable by secure tasks */
+    __u32 first_tgid;  /* the first secure process that mapped it (for the denial record) */
+};
+
+/* ---- Sealed mode: the files iumd runs from (its image, the loader, its libraries), by
+ * device, inode and ctime. A process exec'ing the image becomes iumd (IUM_TAG_DAEMON) and
+ * keeps it only while every file it maps executable is one of these. ---- */
+struct ium_file_key {
+    __u64 dev;  /* super_block.s_dev (kernel encoding: major << 20 | minor) */
+    __u64 ino;
+};
+
+struct ium_file_identity {
+    __s64 ctime_sec;
+    __u32 ctime_nsec;
+    __u32 flags; /* IUM_DAEMON_FILE_* */
+};
+#define IUM_DAEMON_FILE_IMAGE (1u << 0) /* the daemon's executable */
+
+/* inode storage marks. */
+#define IUM_INODE_CODE     (1u << 0) /* mapped executable by a secure task (see ium_code_inodes) */
+#define IUM_INODE_PIN      (1u << 1) /* sealed: a pin of the guard, or its directory */
+#define IUM_INODE_PIN_FS   (1u << 2) /* sealed: the root of the bpffs holding the pins */
+
 /* ---- Counters (BPF_MAP_TYPE_PERCPU_ARRAY of __u64, summed by user space). ---- */
 enum ium_counter {
-    IUM_COUNTER_DENIALS = 0,        /* accesses refused (events or not) */
+    IUM_COUNTER_DENIALS = 0,        /* accesses refused (records or not) */
     IUM_COUNTER_KILLS = 1,          /* callers killed by the kill backend */
-    IUM_COUNTER_EVENTS_DROPPED = 2, /* events lost: the ring buffer was full */
+    IUM_COUNTER_EVENTS_DROPPED = 2, /* records lost: the ring buffer was full */
     IUM_COUNTER_TAGS_INHERITED = 3, /* tags copied to a new thread or process */
     IUM_COUNTER_RESUMES = 4,        /* targets sent SIGCONT after a killed PTRACE_ATTACH */
     IUM_COUNTER_MAX = 8,
 };
 
-/* ---- Config (BPF_MAP_TYPE_ARRAY, one record). ---- */
-struct ium_config {
-    __u32 lifecycle_events; /* emit fork/exec/exit events (the daemon's process table) */
-    __u32 backend;          /* enum ium_backend the loader attached (read by a new daemon) */
-    __u32 reserved[2];
+/* ---- The guard's settings, fixed at load (.rodata: `const volatile`). ---- */
+struct ium_settings {
+    __u32 backend;          /* enum ium_backend */
+    __u32 lifecycle_events; /* emit fork/exec/exit records (iumd's process table) */
+    __u32 uprobe_pmu;       /* /sys/bus/event_source/devices/uprobe/type (0: none) */
+    __u32 kprobe_pmu;       /* /sys/bus/event_source/devices/kprobe/type (0: none) */
+};
+
+/* ---- The guard's state (.bss), written by iumd only. ---- */
+struct ium_state {
+    __u32 sealed;        /* 1 once sealed: never written back to 0 */
+    __u32 reserved;
+    __u64 sealed_ns;     /* bpf clock (boot) when sealed */
+    struct ium_file_key daemon_image;        /* the sealed daemon's executable */
+    struct ium_file_identity daemon_image_id;
 };
 
 #ifdef __cplusplus
@@ -118,10 +207,18 @@ struct ium_config {
 #else
 #define IUM_ABI_ASSERT(e, m) _Static_assert(e, m)
 #endif
-IUM_ABI_ASSERT(sizeof(struct ium_tag) == 16, "struct ium_tag");
-IUM_ABI_ASSERT(sizeof(struct ium_event) == 208, "struct ium_event");
-IUM_ABI_ASSERT(sizeof(struct ium_config) == 16, "struct ium_config");
+IUM_ABI_ASSERT(sizeof(struct ium_tag) == 24, "struct ium_tag");
+IUM_ABI_ASSERT(sizeof(struct ium_tag_request) == 16, "struct ium_tag_request");
+IUM_ABI_ASSERT(sizeof(struct ium_record_header) == 16, "struct ium_record_header");
+IUM_ABI_ASSERT(sizeof(struct ium_lifecycle) <= 64, "lifecycle records stay small");
+IUM_ABI_ASSERT(sizeof(struct ium_lifecycle) == 56, "struct ium_lifecycle");
+IUM_ABI_ASSERT(sizeof(struct ium_denial) == 192, "struct ium_denial");
 IUM_ABI_ASSERT(sizeof(struct ium_probe_key) == 8, "struct ium_probe_key");
 IUM_ABI_ASSERT(sizeof(struct ium_probe) == 32, "struct ium_probe");
+IUM_ABI_ASSERT(sizeof(struct ium_code_inode) == 8, "struct ium_code_inode");
+IUM_ABI_ASSERT(sizeof(struct ium_file_key) == 16, "struct ium_file_key");
+IUM_ABI_ASSERT(sizeof(struct ium_file_identity) == 16, "struct ium_file_identity");
+IUM_ABI_ASSERT(sizeof(struct ium_settings) == 16, "struct ium_settings");
+IUM_ABI_ASSERT(sizeof(struct ium_state) == 48, "struct ium_state");
 
 #endif /* IUM_GUARD_ABI_H */
