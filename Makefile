@@ -18,14 +18,15 @@ BIN = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 BPF_SRC := bpf/guard.bpf.c bpf/include/ium_kernel.h CModules/GuardABI/include/guard_abi.h
 SKELETON_DIR := CModules/GuardSkeleton/generated
 SKELETONS := $(SKELETON_DIR)/ium_guard_lsm.skel.h $(SKELETON_DIR)/ium_guard_kill.skel.h
-ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc
+ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc $(BUILD)/attack/evil.bpf.o \
+	$(BUILD)/attack/libsidedoor.so $(BUILD)/attack/libpreload.so
 LIBIUM := $(BUILD)/lib/libium.so.1
 LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h
 C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_view $(BUILD)/lib/bench
 PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 
-.PHONY: all deps vm-deps build bpf attackers libium test swift-test host-matrix host-e2e vm-test demo bench install clean
+.PHONY: all deps vm-deps build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e vm-test demo bench install clean
 
 all: build
 
@@ -71,17 +72,24 @@ libium: $(LIBIUM) $(C_CLIENTS)
 
 $(BUILD)/attack/victim: Tests/attack/victim.c
 	@mkdir -p $(dir $@)
-	cc -O2 -Wall -Werror -o $@ $< -lpthread
+	cc -O2 -Wall -Werror -o $@ $< -lpthread -ldl
 $(BUILD)/attack/attack: Tests/attack/attack.c
 	@mkdir -p $(dir $@)
-	cc -O2 -Wall -Werror -o $@ $< -Wl,-Bstatic -luring -Wl,-Bdynamic
+	cc -O2 -Wall -Werror -o $@ $< -Wl,-Bstatic -luring -Wl,-Bdynamic -lbpf
+# root's own BPF programs against a secure process (attack bpf), loaded from next to attack
+$(BUILD)/attack/evil.bpf.o: Tests/attack/evil.bpf.c
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell uname -m)-linux-gnu -Wall -Werror -c $< -o $@
+$(BUILD)/attack/lib%.so: Tests/attack/lib%.c
+	@mkdir -p $(dir $@)
+	cc -O2 -Wall -Werror -shared -fPIC -o $@ $< -ldl
 $(BUILD)/attack/testproc: Tests/Fixtures/testproc.c
 	@mkdir -p $(dir $@)
 	cc -O2 -Wall -Werror -o $@ $< -lpthread
 
 attackers: $(ATTACKERS)
 
-test: swift-test host-matrix host-e2e vm-test
+test: swift-test host-matrix host-sidedoors host-e2e vm-test
 
 # --no-parallel: the guard is machine-wide, and several suites load and unload it.
 swift-test: build
@@ -92,6 +100,12 @@ swift-test: build
 host-matrix: build attackers
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc \
 		sh Tests/attack/matrix.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
+
+# Side doors (core dumps, code on disk, injection at start, SIGIO, old fds) on this kernel.
+host-sidedoors: build attackers
+	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
+		SIDEDOOR_LIB=$(CURDIR)/$(BUILD)/attack/libsidedoor.so PRELOAD_LIB=$(CURDIR)/$(BUILD)/attack/libpreload.so \
+		sh Tests/attack/sidedoors.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
 
 # iumd and its clients end to end on this kernel: the user story, libium's NT rules, the
 # WDK sample, a daemon restart, two users.
@@ -106,6 +120,7 @@ vm-test: build attackers vm-deps
 		ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc NT_RULES=$(BUILD)/lib/nt_rules \
 		IS_SECURE=$(BUILD)/lib/is-secure Tests/vm/build-initramfs.sh $(INITRAMFS)
 	Tests/vm/run.sh $(INITRAMFS)
+	VM_KERNELS="6.1 6.12" VM_ONLY=lockdown VM_APPEND=lockdown=confidentiality Tests/vm/run.sh $(INITRAMFS)
 
 demo: build attackers vm-deps
 	@scripts/demo.sh

@@ -9,6 +9,8 @@
  *   bench throughput CLIENTS SEC  CLIENTS processes doing open+query+close for SEC seconds
  *   bench getpid N                mean ns per getpid()
  *   bench forkexec N              mean us per fork + exec /bin/true + wait
+ *   bench rw4k N                  mean ns per 4 KiB pwrite + pread of an unrelated file (/tmp)
+ *   bench bpfcall N               mean ns per bpf(BPF_MAP_LOOKUP_ELEM) on an array map of its own
  *   bench storm RATE SEC          fork short-lived children at RATE per second for SEC seconds
  *   bench many N                  N sleeping children; prints "ready"; SIGTERM kills them and it
  *   bench tag SOCKET PIDFILE      tag every pid listed in PIDFILE through iumd; prints ms
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -203,6 +206,41 @@ static int forkexec_bench(long n) {
     return 0;
 }
 
+static int rw4k_bench(long n) {
+    char path[] = "/tmp/ium-bench-rw.XXXXXX", buf[4096];
+    int fd = mkstemp(path);
+    if (fd < 0) return 2;
+    unlink(path);
+    memset(buf, 'x', sizeof buf);
+    for (long i = 0; i < 1000; i++) { (void)!pwrite(fd, buf, sizeof buf, 0); (void)!pread(fd, buf, sizeof buf, 0); }
+    uint64_t a = now_ns();
+    for (long i = 0; i < n; i++) { (void)!pwrite(fd, buf, sizeof buf, 0); (void)!pread(fd, buf, sizeof buf, 0); }
+    printf("{\"bench\":\"rw4k\",\"n\":%ld,\"mean_ns\":%.1f}\n", n, (double)(now_ns() - a) / (double)n);
+    return 0;
+}
+
+/* A bpf() call every program that uses maps makes: the cost of lsm/bpf (and, sealed, its checks). */
+static int bpfcall_bench(long n) {
+    union bpf_attr create = {0};
+    create.map_type = BPF_MAP_TYPE_ARRAY;
+    create.key_size = 4;
+    create.value_size = 8;
+    create.max_entries = 1;
+    int map = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &create, sizeof create);
+    if (map < 0) { perror("bpf map create"); return 2; }
+    uint32_t key = 0;
+    uint64_t value;
+    union bpf_attr lookup = {0};
+    lookup.map_fd = (uint32_t)map;
+    lookup.key = (uint64_t)(uintptr_t)&key;
+    lookup.value = (uint64_t)(uintptr_t)&value;
+    for (long i = 0; i < 1000; i++) syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &lookup, sizeof lookup);
+    uint64_t a = now_ns();
+    for (long i = 0; i < n; i++) syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &lookup, sizeof lookup);
+    printf("{\"bench\":\"bpfcall\",\"n\":%ld,\"mean_ns\":%.1f}\n", n, (double)(now_ns() - a) / (double)n);
+    return 0;
+}
+
 static int storm(long rate, int seconds) {
     signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
     uint64_t start = now_ns(), period = 1000000000ull / (uint64_t)rate;
@@ -268,6 +306,8 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "throughput") && argc > 3) return throughput(atoi(argv[2]), atoi(argv[3]));
     if (!strcmp(m, "getpid") && argc > 2) return getpid_bench(atol(argv[2]));
     if (!strcmp(m, "forkexec") && argc > 2) return forkexec_bench(atol(argv[2]));
+    if (!strcmp(m, "rw4k") && argc > 2) return rw4k_bench(atol(argv[2]));
+    if (!strcmp(m, "bpfcall") && argc > 2) return bpfcall_bench(atol(argv[2]));
     if (!strcmp(m, "storm") && argc > 3) return storm(atol(argv[2]), atoi(argv[3]));
     if (!strcmp(m, "many") && argc > 2) return many(atol(argv[2]));
     if (!strcmp(m, "tag") && argc > 3) return tag_all(argv[2], argv[3]);

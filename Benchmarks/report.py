@@ -58,6 +58,15 @@ if "getpid_guarded" in vm:
     add("[vm lsm] getpid, guarded / unguarded", r, "x", "<= 1.10", r <= 1.10)
     r = vm["forkexec_unguarded"]["mean_us"] / vm["forkexec_guarded"]["mean_us"]
     add("[vm lsm] fork+exec+exit rate, % of unguarded", 100 * r, "%", ">= 97", r >= 0.97)
+if "rw4k_guarded" in vm:
+    r = vm["rw4k_guarded"]["mean_ns"] / vm["rw4k_unguarded"]["mean_ns"]
+    add("[vm lsm] 4 KiB pwrite+pread, guarded / unguarded", r, "x", "<= 1.05", r <= 1.05)
+if "bpfcall_guarded" in vm:
+    add("[vm lsm] bpf() map lookup, guarded / unguarded", vm["bpfcall_guarded"]["mean_ns"] / vm["bpfcall_unguarded"]["mean_ns"], "x")
+if "bpfcall_sealed" in vm:
+    add("[vm lsm] bpf() map lookup, sealed / unsealed", vm["bpfcall_sealed"]["mean_ns"] / vm["bpfcall_guarded"]["mean_ns"], "x")
+    r = vm["getpid_sealed"]["mean_ns"] / vm["getpid_unguarded"]["mean_ns"]
+    add("[vm lsm] getpid, sealed / unguarded", r, "x", "<= 1.10", r <= 1.10)
 for rate in (1000, 5000, 20000):
     s, t = one(f"storm_{rate}"), one(f"storm_{rate}_table")
     if s and t:

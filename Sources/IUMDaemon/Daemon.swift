@@ -127,6 +127,12 @@ public final class Daemon: Service {
     ///   - configuration: The settings.
     ///   - logger: Where to log.
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
+        // Sealing needs the lsm backend: say so before loading a guard that could not be sealed.
+        if configuration.seal, configuration.backend != .lsm {
+            let why: String? = configuration.backend == .kill ? "--backend kill was asked for"
+                : (try? KernelGuard.probeBackend()).flatMap { $0.backend == .kill ? "this kernel runs the kill backend (\($0.reason))" : nil }
+            if let why { throw DaemonError(exitCode: 69, message: "cannot seal: sealing needs the lsm backend, and \(why)") }
+        }
         let guardRef: KernelGuard
         do {
             guardRef = try KernelGuard.open(pinDirectory: configuration.pinDirectory, backend: configuration.backend)
@@ -258,7 +264,7 @@ public final class Daemon: Service {
                 for event in events {
                     if event.kind == .denial {
                         denials.append(AuditRecord(
-                            id: 0, time: Int64(event.timeNanoseconds) + offset, operation: event.operation.rawValue,
+                            id: 0, time: Int64(event.timeNanoseconds) + offset, operation: event.operationName,
                             action: event.action, backend: event.backend?.rawValue ?? "", callerPid: event.pid,
                             callerTid: event.tid, uid: event.uid, comm: event.comm, targetPid: event.targetPid,
                             targetTid: event.targetTid, mode: event.mode, filename: event.filename))

@@ -48,11 +48,12 @@ struct Tagger: Sendable {
             throw GuardError(.noSuchProcess, "process \(pid) is exiting")
         }
         var warnings: [String] = []
-        // RLIMIT_CORE 1: no file core (below the one-page minimum) and no core_pattern pipe
-        // (the kernel's recursion guard aborts a pipe core at exactly 1). Inherited, kept
+        // kill: RLIMIT_CORE 1 — no file core (below the one-page minimum) and no core_pattern
+        // pipe (the kernel's recursion guard aborts a pipe core at exactly 1). Inherited, kept
         // across exec. Another user's process needs CAP_SYS_RESOURCE, which some containers
-        // withhold; the lsm backend does not depend on it.
-        if ium_limit_core_dumps(pid) != 0, errno != ESRCH, guardRef.backend == .kill {
+        // withhold. lsm refuses the dump itself (cred_prepare) and any raise of the limit by
+        // another process, this one included: it is not asked.
+        if guardRef.backend == .kill, ium_limit_core_dumps(pid) != 0, errno != ESRCH {
             warnings.append("its RLIMIT_CORE could not be set to 1 (\(GuardError.errnoName(errno))): it could still leave a core dump")
         }
         // A tracer of another thread that attached before the tag keeps its access: say so.

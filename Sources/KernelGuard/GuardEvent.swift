@@ -113,11 +113,36 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
         withUnsafeBytes(of: chars) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
+    /// The operation's name with its detail where one helps the reader: `lockdown:kcore`,
+    /// `bpf-load:tracepoint`, `kmod:module`; otherwise the operation itself.
+    public var operationName: String {
+        let detail: String? = switch operation {
+        case .lockdown: Self.lockdownReasons[mode]
+        case .bpfLoad: Self.programTypes[mode]
+        case .kmod: Self.kernelFiles[mode]
+        default: nil
+        }
+        return detail.map { "\(operation.rawValue):\($0)" } ?? operation.rawValue
+    }
+    // enum lockdown_reason (identical in 6.1 and 6.12), the ones the sealed guard refuses.
+    static let lockdownReasons: [UInt32: String] = [
+        2: "dev-mem", 4: "kexec", 5: "hibernation", 6: "pci-access", 7: "ioport", 8: "msr", 9: "acpi-tables",
+        13: "module-parameters", 14: "mmiotrace", 15: "debugfs", 17: "bpf-write-user", 18: "dbg-write-kernel",
+        22: "kcore", 23: "kprobes", 24: "bpf-read-kernel", 25: "dbg-read-kernel", 26: "perf", 27: "tracefs",
+    ]
+    // enum bpf_prog_type: the tracing-class types the sealed guard refuses; 1036: BPF_TOKEN_CREATE.
+    static let programTypes: [UInt32: String] = [
+        2: "kprobe", 5: "tracepoint", 7: "perf-event", 17: "raw-tracepoint", 24: "raw-tracepoint-writable",
+        26: "tracing", 27: "struct-ops", 28: "ext", 29: "lsm", 31: "syscall", 1036: "token",
+    ]
+    // enum kernel_read_file_id / kernel_load_data_id.
+    static let kernelFiles: [UInt32: String] = [2: "module", 3: "kexec-image", 4: "kexec-initramfs"]
+
     /// One line: `denial ptrace-access by 123/123 (gdb, uid 0) on 456/456 mode 0x12: denied (lsm)`.
     public var description: String {
         switch kind {
         case .denial:
-            var text = "denial \(operation.rawValue) by \(pid)/\(tid) (\(comm), uid \(uid)) on "
+            var text = "denial \(operationName) by \(pid)/\(tid) (\(comm), uid \(uid)) on "
             text += targetPid == 0 ? "the guard" : "\(targetPid)/\(targetTid)"
             text += " mode 0x" + String(mode, radix: 16)
             if !filename.isEmpty { text += " file \(filename)" }

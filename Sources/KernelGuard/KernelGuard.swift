@@ -49,8 +49,9 @@ public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
                 "a PTRACE_ATTACH whose target dequeues SIGSTOP before the attacker's syscall returns can leave the target stopped",
                 "core dumps: only RLIMIT_CORE 1, set when the process is tagged, stops them; root can raise it again",
                 "a file a secure process maps executable can be rewritten under it",
+                "exec is not a secure exec: LD_PRELOAD put back around 'ium run' is honoured by the loader",
                 "a /proc/PID/mem fd opened before the tag keeps working; perf events with CAP_PERFMON can sample a secure process",
-                "tagging is checked from user space (a tracer or seccomp supervisor could slip in between), and exec is not refused under one",
+                "tagging is checked from user space: a tracer could slip in between, a seccomp user-notification supervisor is not seen, and exec is not refused under either",
                 "no sealed mode: root can unload the guard or read a secure process through BPF, perf, tracefs or /proc/kcore",
             ]
         }

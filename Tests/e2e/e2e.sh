@@ -21,6 +21,18 @@ BACKEND=$("$IUM" status --json | sed -n 's/.*"backend":"\([a-z]*\)".*/\1/p')
 [ -n "$BACKEND" ] && tl_pass "ium status reports the backend ($BACKEND)" || tl_fail "ium status reports the backend" "$("$IUM" status 2>&1)"
 if [ "$BACKEND" = lsm ]; then DENIED=1; else DENIED=137; fi
 
+# Sealing needs the lsm backend: with kill, iumd says so before it loads anything.
+if [ "$BACKEND" = kill ]; then
+    "$IUMD" --pin-dir "$TL_PIN-seal" --socket "$W/seal.sock" --database "$W/seal.sqlite" --seal > "$W/seal.log" 2>&1
+    rc=$?
+    if [ $rc -eq 69 ] && grep -q "sealing needs the lsm backend" "$W/seal.log" && [ ! -d "$TL_PIN-seal" ]; then
+        tl_pass "iumd --seal on the kill backend is refused (exit 69, says why)"
+    else
+        tl_fail "iumd --seal on the kill backend is refused" "exit $rc: $(tail -n 1 "$W/seal.log")"
+        "$IUMD" --pin-dir "$TL_PIN-seal" --unload > /dev/null 2>&1
+    fi
+fi
+
 # One owner: a second iumd for the same guard is refused, and says who owns it.
 "$IUMD" --pin-dir "$TL_PIN" --socket "$W/second.sock" --database "$W/second.sqlite" > "$W/second.log" 2>&1
 rc=$?

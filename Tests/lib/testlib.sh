@@ -51,7 +51,7 @@ tl_cleanup() {
     [ -d "$TL_PIN" ] && "$IUMD" --pin-dir "$TL_PIN" --unload > /dev/null 2>&1
     # Restore sysctls, newest change first.
     if [ -s "$W/sysctl.restore" ]; then
-        tac "$W/sysctl.restore" | while read -r path value; do echo "$value" > "$path"; done
+        tac "$W/sysctl.restore" | while read -r path value; do { echo "$value" > "$path"; } 2> /dev/null; done
     fi
     rm -rf "$W"
     exit $rc
@@ -141,18 +141,26 @@ tl_start_victim() {
     sleep 1000000 > "$VIN" &
     tl_track $!
     "$@" < "$VIN" > "$VOUT" 2>&1 &
-    tl_wait_lines "$VOUT" 1
+    tl_wait_for grep -q '^victim' "$VOUT" # (a launcher may print first)
     set -- $(grep '^victim' "$VOUT" | head -n 1)
     VPID=$3 VTID=$5 VADDR=$7 VFD=$9
     tl_track "$VPID"
 }
 
-# tl_ask COMMAND: sends a command to the current victim and prints its answer line.
+# tl_ask COMMAND: sends a command to the current victim and prints its answer line ("dead"
+# when the victim is gone: a FIFO without a reader would block the writer for good).
 tl_ask() {
+    if ! kill -0 "$VPID" 2> /dev/null || [ "$(tl_state_of "$VPID")" = Z ]; then echo dead; return; fi
     have=$(wc -l < "$VOUT")
     echo "$1" > "$VIN"
     tl_wait_lines "$VOUT" $((have + 1))
     tail -n 1 "$VOUT"
+}
+
+# tl_has_cap N: this shell's effective capabilities include capability number N.
+tl_has_cap() {
+    eff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+    [ $(((0x$eff >> $1) & 1)) -eq 1 ]
 }
 
 tl_state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
@@ -161,8 +169,33 @@ tl_state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
 tl_is_secure() { "$IUM" query "$1" --json 2>/dev/null | grep -q '"IsSecureProcess":true'; }
 
 # tl_denials PID: the audit store's denials naming PID as the target.
-tl_denials() { "$IUM" events 2>/dev/null | grep -c " on $1/"; }
+tl_denials() { timeout 20 "$IUM" events 2>/dev/null | grep -c " on $1/"; }
 
 # tl_wait_denial PID BEFORE: until the audit store holds more than BEFORE denials on PID.
 tl_wait_denial() { tl_wait_for tl_more_denials "$1" "$2"; }
 tl_more_denials() { [ "$(tl_denials "$1")" -gt "$2" ]; }
+
+# tl_op_denials OP: the audit store's denials of operation OP (e.g. bpf-load, tamper-pin).
+tl_op_denials() { timeout 20 "$IUM" events 2>/dev/null | grep -cE " (denied|killed) $1 by "; }
+# tl_wait_op OP BEFORE: until the audit store holds more than BEFORE denials of OP.
+tl_wait_op() { tl_wait_for tl_more_op "$1" "$2"; }
+tl_more_op() { [ "$(tl_op_denials "$1")" -gt "$2" ]; }
+
+# tl_start_attacker NAME COMMAND…: an attacker that opens something first, prints "opened"
+# and waits for a line on its stdin (tl_go NAME) before it acts. Output in $W/NAME.attack; tl_go
+# prints its exit status.
+tl_start_attacker() {
+    an=$1
+    shift
+    rm -f "$W/$an.go" "$W/$an.rc"
+    mkfifo "$W/$an.go"
+    ("$@" < "$W/$an.go" > "$W/$an.attack" 2>&1; echo $? > "$W/$an.rc") > /dev/null &
+    exec 9<> "$W/$an.go" # read-write: does not block (nor fail with EINTR) before the reader opens
+    tl_wait_for grep -q '^opened' "$W/$an.attack"
+}
+tl_go() {
+    echo go >&9
+    exec 9>&-
+    tl_wait_for test -s "$W/$1.rc"
+    cat "$W/$1.rc"
+}

@@ -49,19 +49,25 @@ copy "$NT_RULES" /usr/local/bin/nt_rules
 copy "$(dirname "$NT_RULES")/caller_view" /usr/local/bin/caller_view
 copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
-mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib"
+mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib" "$root/ium/vm"
+cp "$here/lockdown.sh" "$root/ium/vm/lockdown.sh"
 cp "$here/../e2e/e2e.sh" "$root/ium/e2e/e2e.sh"
 cp "$here/../lib/testlib.sh" "$root/ium/lib/testlib.sh"
 cp "$here/../../scripts/demo-story.sh" "$root/ium/demo-story.sh"
-if [ -n "${BENCH:-}" ]; then # make bench: the measurements and bpftool for bpf_stats
+if [ -n "${BENCH:-}" ]; then # make bench: the measurements
     copy "$BENCH" /usr/local/bin/bench
     cp "$here/../../Benchmarks/vm-bench.sh" "$root/ium/vm-bench.sh"
-    copy "$(command -v bpftool)" /usr/sbin/bpftool
 fi
+copy "$(command -v bpftool)" /usr/sbin/bpftool # bpf_stats (bench), the guard's map ids (sealing)
+attackers=$(dirname "$ATTACK")
 copy "$VICTIM" /usr/local/bin/victim
 copy "$ATTACK" /usr/local/bin/attack
+cp "$attackers/evil.bpf.o" "$root/usr/local/bin/" # attack bpf loads it from next to itself
+mkdir -p "$root/usr/local/lib"
+cp "$attackers/libsidedoor.so" "$attackers/libpreload.so" "$root/usr/local/lib/"
+libs "$attackers/libpreload.so"
 copy "$FIXTURE" /usr/local/bin/testproc
-cp "$here/../attack/matrix.sh" "$root/ium/attack/matrix.sh"
+cp "$here/../attack/matrix.sh" "$here/../attack/sidedoors.sh" "$here/../attack/sealing.sh" "$root/ium/attack/"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 

@@ -4,14 +4,16 @@
 # Boots Debian's stock cloud kernels under qemu (TCG) with the test initramfs and collects
 # the results printed on the console.
 #
-#   run.sh INITRAMFS                   VM_KERNELS="6.1 6.12" (default both), VM_TIMEOUT=600,
-#                                      VM_MODE=demo runs scripts/demo-story.sh instead of the tests
+#   run.sh INITRAMFS                   VM_KERNELS="6.1 6.12" (default both), VM_TIMEOUT=900,
+#                                      VM_MODE=demo runs scripts/demo-story.sh instead of the tests,
+#                                      VM_ONLY=matrix|sidedoors|e2e|extra|sealing|lockdown runs one
+#                                      suite, VM_APPEND adds to the kernel command line
 # Prints each kernel's table, then "N passed, N failed, N skipped" over all kernels; exits non-zero on
 # any failure, a kernel panic, or a VM that did not finish within VM_TIMEOUT seconds.
 set -uo pipefail
 initramfs=$1
 kernels=${VM_KERNELS:-6.1 6.12}
-limit=${VM_TIMEOUT:-600}
+limit=${VM_TIMEOUT:-900}
 total_pass=0 total_fail=0 total_skip=0 status=0
 
 for version in $kernels; do
@@ -25,7 +27,7 @@ for version in $kernels; do
     start=$(date +%s)
     timeout --foreground "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 2048 -nographic -no-reboot \
         -kernel "$kernel" -initrd "$initramfs" \
-        -append "console=ttyS0 quiet panic=-1 oops=panic secretmem.enable=1 ium.mode=${VM_MODE:-test}" < /dev/null > "$log" 2>&1
+        -append "console=ttyS0 quiet panic=-1 oops=panic secretmem.enable=1 ium.mode=${VM_MODE:-test}${VM_ONLY:+ ium.only=$VM_ONLY}${VM_APPEND:+ $VM_APPEND}" < /dev/null > "$log" 2>&1
     rc=$?
     elapsed=$(( $(date +%s) - start ))
     tr -d '\r' < "$log" | sed -n '/ium-vm: kernel/,$p' | grep -vE '^\[ *[0-9]+\.[0-9]+\]|ium-vm: done' | sed 's/^/   /'
