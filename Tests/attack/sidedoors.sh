@@ -252,6 +252,25 @@ for c in "mem $VADDR r" "mem $VADDR w" "environ 0 r" "task/TID/mem $VADDR r"; do
     stop_victim
 done
 
+# ---- perf on a secure task ------------------------------------------------------------------
+# perf_attack: samples $VPID's user stack while it spins with its secret on the stack.
+perf_attack() {
+    "$ATTACK" perf "$VPID" > "$W/perf.attack" 2>&1 &
+    apid=$!
+    tl_wait_for grep -q attached "$W/perf.attack"
+    kill -0 "$apid" 2> /dev/null && tl_ask spin > /dev/null
+    wait "$apid" && echo yes || echo no
+}
+tl_start_victim perf
+control=$(perf_attack)
+stop_victim
+tl_start_victim perf
+tag "$VPID"
+before=$(tl_denials "$VPID")
+worked=$(perf_attack)
+outcome "perf sampling of a secure process's user stack (root)" "$control" "$worked" "$before" "$(cat "$W/perf.attack")"
+stop_victim
+
 # ---- what must keep working ---------------------------------------------------------------
 "$IUM" run -- python3 -c 'import hashlib, json, ssl; print(hashlib.sha256(b"ium").hexdigest()[:16], json.dumps([1]))' \
     > "$W/python.out" 2>&1

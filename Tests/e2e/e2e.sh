@@ -113,8 +113,15 @@ else
 fi
 
 # Every field, every class, every process, three identities: iumd equals the kernel's view.
+# Each identity also owns a process with a 24 KiB command line (longer than any first buffer:
+# the comparison asks again with the ReturnLength given, as WDK code does).
+long=$(head -c 24000 /dev/zero | tr '\0' x)
+sh -c 'sleep 1000; :' "$long" > /dev/null 2>&1 &
+tl_track $!
 for uid in 65534 1000; do
     for i in $(seq 1 60); do tl_as $uid sleep 1000 > /dev/null 2>&1 & tl_track $!; done
+    tl_as $uid sh -c 'sleep 1000; :' "$long" > /dev/null 2>&1 &
+    tl_track $!
 done
 for uid in 0 65534 1000; do
     if [ $uid = 0 ]; then "$CALLER_VIEW" > "$W/view.out" 2>&1; else "$CALLER_VIEW" --uid $uid > "$W/view.out" 2>&1; fi

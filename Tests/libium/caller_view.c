@@ -45,7 +45,7 @@ struct view {
     char comm[64];
     char exe[4096]; /* "" when unreadable */
     int elf32;      /* -1 unknown */
-    char cmdline[4096];
+    char *cmdline; /* the whole command line, arguments joined by spaces (malloc'd) */
 };
 
 static int read_file(const char *path, char *buf, size_t size) {
@@ -103,16 +103,29 @@ static int kernel_view(pid_t pid, struct view *v) {
         if (pread(fd, ident, 5, 0) == 5 && !memcmp(ident, "\177ELF", 4)) v->elf32 = ident[4] == 1;
         close(fd);
     }
+    /* The whole command line, however long (CI agents have ones of many kilobytes). */
     snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    char raw[4096];
-    int len = read_file(path, raw, sizeof raw);
-    size_t out = 0;
-    for (int i = 0; i < len && out + 1 < sizeof v->cmdline; i++) {
-        if (raw[i] == 0 && i == len - 1) break;
-        v->cmdline[out++] = raw[i] ? raw[i] : ' ';
+    size_t len = 0, size = 4096;
+    v->cmdline = malloc(size);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got;
+        while ((got = read(fd, v->cmdline + len, size - len - 1)) > 0) {
+            len += (size_t)got;
+            if (len + 1 == size) v->cmdline = realloc(v->cmdline, size *= 2);
+        }
+        close(fd);
     }
-    v->cmdline[out] = 0;
+    if (len > 0 && v->cmdline[len - 1] == 0) len--;
+    for (size_t i = 0; i < len; i++)
+        if (v->cmdline[i] == 0) v->cmdline[i] = ' ';
+    v->cmdline[len] = 0;
     return 0;
+}
+
+static void free_view(struct view *v) {
+    free(v->cmdline);
+    v->cmdline = NULL;
 }
 
 static int same(const struct view *a, const struct view *b) {
@@ -137,10 +150,18 @@ static void mismatch(pid_t pid, const char *what, const char *got, const char *w
 }
 
 /* Compares one process; 1 compared, 0 skipped (it changed or went away). */
+static int compare_views(pid_t pid, struct view *before, struct view *after);
 static int compare(pid_t pid) {
-    struct view before, after;
+    struct view before = {0}, after = {0};
+    int result = compare_views(pid, &before, &after);
+    free_view(&before);
+    free_view(&after);
+    return result;
+}
+
+static int compare_views(pid_t pid, struct view *before, struct view *after) {
     /* Zombies and dead tasks have no address space: nothing to compare but their exit. */
-    if (kernel_view(pid, &before) != 0 || before.state == 'Z' || before.state == 'X') return 0;
+    if (kernel_view(pid, before) != 0 || before->state == 'Z' || before->state == 'X') return 0;
 
     HANDLE h = NULL;
     OBJECT_ATTRIBUTES oa;
@@ -151,14 +172,23 @@ static int compare(pid_t pid) {
     if (!full && !NT_SUCCESS(NtOpenProcess(&h, PROCESS_QUERY_LIMITED_INFORMATION, &oa, &cid))) return 0;
     PROCESS_EXTENDED_BASIC_INFORMATION info;
     ULONG_PTR wow64 = 0;
-    static unsigned char image[8192], image32[8192], cmdline[8192];
+    static unsigned char image[8192], image32[8192];
     ULONG session = 0;
     NTSTATUS s0 = NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
     NTSTATUS s26 = NtQueryInformationProcess(h, ProcessWow64Information, &wow64, sizeof wow64, NULL);
     NTSTATUS s27 = NtQueryInformationProcess(h, ProcessImageFileName, image, sizeof image, NULL);
     NTSTATUS s43 = NtQueryInformationProcess(h, ProcessImageFileNameWin32, image32, sizeof image32, NULL);
     NTSTATUS s24 = NtQueryInformationProcess(h, ProcessSessionInformation, &session, sizeof session, NULL);
-    NTSTATUS s60 = NtQueryInformationProcess(h, ProcessCommandLineInformation, cmdline, sizeof cmdline, NULL);
+    /* The command line the WDK way: ask with a small buffer, then with the ReturnLength given. */
+    static unsigned char *cmdline;
+    static ULONG cmdline_size;
+    if (!cmdline) cmdline = malloc(cmdline_size = 256);
+    ULONG need = 0;
+    NTSTATUS s60 = NtQueryInformationProcess(h, ProcessCommandLineInformation, cmdline, 256, &need);
+    if (s60 == STATUS_INFO_LENGTH_MISMATCH && need > 256) {
+        if (need > cmdline_size) cmdline = realloc(cmdline, cmdline_size = need);
+        s60 = NtQueryInformationProcess(h, ProcessCommandLineInformation, cmdline, need, NULL);
+    }
     KERNEL_USER_TIMES times;
     ULONG_PTR debug_port = 0;
     ULONG debug_flags = 0, critical = 0, subsystem = 0;
@@ -171,7 +201,7 @@ static int compare(pid_t pid) {
     NTSTATUS s75 = NtQueryInformationProcess(h, ProcessSubsystemInformation, &subsystem, sizeof subsystem, NULL);
     NtClose(h);
 
-    if (kernel_view(pid, &after) != 0 || !same(&before, &after)) return 0;
+    if (kernel_view(pid, after) != 0 || !same(before, after)) return 0;
     /* Classes 7, 29 and 31 need QUERY_INFORMATION: the NT rule, not the kernel's view. */
     NTSTATUS want_full = full ? STATUS_SUCCESS : STATUS_ACCESS_DENIED;
     if (!NT_SUCCESS(s0) || !NT_SUCCESS(s26) || !NT_SUCCESS(s27) || !NT_SUCCESS(s43) || !NT_SUCCESS(s24) ||
@@ -185,44 +215,47 @@ static int compare(pid_t pid) {
         return 1;
     }
     char got[4200], want[4200];
-    if ((unsigned long long)(uintptr_t)info.BasicInfo.PebBaseAddress != after.start_stack) {
+    if ((unsigned long long)(uintptr_t)info.BasicInfo.PebBaseAddress != after->start_stack) {
         snprintf(got, sizeof got, "0x%llx", (unsigned long long)(uintptr_t)info.BasicInfo.PebBaseAddress);
-        snprintf(want, sizeof want, "0x%llx", after.start_stack);
+        snprintf(want, sizeof want, "0x%llx", after->start_stack);
         mismatch(pid, "PebBaseAddress", got, want);
     }
     if (info.BasicInfo.UniqueProcessId != (ULONG_PTR)pid) mismatch(pid, "UniqueProcessId", "other", "the pid");
     if (info.BasicInfo.ExitStatus != STATUS_PENDING) mismatch(pid, "ExitStatus", "not STATUS_PENDING", "running");
-    int want32 = after.elf32 == 1;
+    int want32 = after->elf32 == 1;
     if ((int)info.IsWow64Process != want32) mismatch(pid, "IsWow64Process", info.IsWow64Process ? "1" : "0", want32 ? "1" : "0");
-    unsigned long long want26 = want32 ? (after.start_stack ? after.start_stack : 1) : 0;
+    unsigned long long want26 = want32 ? (after->start_stack ? after->start_stack : 1) : 0;
     if (wow64 != want26) {
         snprintf(got, sizeof got, "0x%llx", (unsigned long long)wow64);
         snprintf(want, sizeof want, "0x%llx", want26);
         mismatch(pid, "class 26", got, want);
     }
-    if (after.exe[0]) snprintf(want, sizeof want, "%s", after.exe);
-    else snprintf(want, sizeof want, "[%s]", after.comm);
+    if (after->exe[0]) snprintf(want, sizeof want, "%s", after->exe);
+    else snprintf(want, sizeof want, "[%s]", after->comm);
     unicode_text(image, got, sizeof got);
     if (strcmp(got, want)) mismatch(pid, "class 27", got, want);
     unicode_text(image32, got, sizeof got);
     if (strcmp(got, want)) mismatch(pid, "class 43", got, want);
-    if ((long)session != after.session) mismatch(pid, "class 24", "another session", "the session");
-    unicode_text(cmdline, got, sizeof got);
+    if ((long)session != after->session) mismatch(pid, "class 24", "another session", "the session");
+    size_t text_size = strlen(after->cmdline) + 4096;
+    char *text = malloc(text_size);
+    unicode_text(cmdline, text, text_size);
     /* libium quotes arguments with spaces; compare only unquoted command lines. */
-    if (!strchr(got, '"') && strcmp(got, after.cmdline)) mismatch(pid, "class 60", got, after.cmdline);
+    if (!strchr(text, '"') && strcmp(text, after->cmdline)) mismatch(pid, "class 60", text, after->cmdline);
+    free(text);
     /* CreateTime: FILETIME of boot + start ticks; one tick of slack for the boot-time rounding. */
     long long ticks = sysconf(_SC_CLK_TCK);
     long long since_boot = (times.CreateTime.QuadPart - boot_filetime) * ticks / 10000000;
-    if (since_boot - (long long)after.start_ticks > 1 || (long long)after.start_ticks - since_boot > 1) {
+    if (since_boot - (long long)after->start_ticks > 1 || (long long)after->start_ticks - since_boot > 1) {
         snprintf(got, sizeof got, "%lld ticks after boot", since_boot);
-        snprintf(want, sizeof want, "%llu", after.start_ticks);
+        snprintf(want, sizeof want, "%llu", after->start_ticks);
         mismatch(pid, "class 4 CreateTime", got, want);
     }
-    if (full && (debug_port != 0) != (after.tracer != 0)) mismatch(pid, "class 7", debug_port ? "debugged" : "not", after.tracer ? "traced" : "not");
-    if (full && (debug_flags == 0) != (after.tracer != 0)) mismatch(pid, "class 31", debug_flags ? "1" : "0", after.tracer ? "0" : "1");
-    if (full && (critical != 0) != (after.nspid_last == 1)) mismatch(pid, "class 29", critical ? "1" : "0", after.nspid_last == 1 ? "1" : "0");
+    if (full && (debug_port != 0) != (after->tracer != 0)) mismatch(pid, "class 7", debug_port ? "debugged" : "not", after->tracer ? "traced" : "not");
+    if (full && (debug_flags == 0) != (after->tracer != 0)) mismatch(pid, "class 31", debug_flags ? "1" : "0", after->tracer ? "0" : "1");
+    if (full && (critical != 0) != (after->nspid_last == 1)) mismatch(pid, "class 29", critical ? "1" : "0", after->nspid_last == 1 ? "1" : "0");
     if (protection.Level != 0) mismatch(pid, "class 61", "a signer level", "0");
-    if ((subsystem != 0) != (after.nspid_count > 1)) mismatch(pid, "class 75", subsystem ? "WSL" : "Win32", after.nspid_count > 1 ? "WSL" : "Win32");
+    if ((subsystem != 0) != (after->nspid_count > 1)) mismatch(pid, "class 75", subsystem ? "WSL" : "Win32", after->nspid_count > 1 ? "WSL" : "Win32");
     return 1;
 }
 
