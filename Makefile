@@ -21,8 +21,9 @@ SKELETONS := $(SKELETON_DIR)/ium_guard_lsm.skel.h $(SKELETON_DIR)/ium_guard_kill
 ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testproc $(BUILD)/attack/evil.bpf.o \
 	$(BUILD)/attack/libsidedoor.so $(BUILD)/attack/libpreload.so
 LIBIUM := $(BUILD)/lib/libium.so.1
-LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h
-C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_view $(BUILD)/lib/bench
+LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h \
+	CModules/GuardABI/include/guard_abi.h CModules/GuardABI/include/task_view.h CModules/IUMWire/include/ium_wire.h
+C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_view $(BUILD)/lib/freshness $(BUILD)/lib/bench
 PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 
@@ -55,7 +56,7 @@ build: deps $(SKELETONS) libium
 # libium: the C library (ntddk.h), its pkg-config file, the WDK sample and the C rule tests.
 $(LIBIUM): $(LIBIUM_SRC)
 	@mkdir -p $(dir $@)
-	cc -shared -fPIC -O2 -Wall -Wextra -Werror -ICModules/libium/include -Wl,-soname,libium.so.1 \
+	cc -shared -fPIC -O2 -Wall -Wextra -Werror -ICModules/libium/include -ICModules/GuardABI/include -ICModules/IUMWire/include -Wl,-soname,libium.so.1 \
 		-o $@ CModules/libium/ium_client.c CModules/libium/layout.c -lpthread
 	ln -sf libium.so.1 $(BUILD)/lib/libium.so
 	sed 's|@PREFIX@|$(PREFIX)|' CModules/libium/libium.pc.in > $(BUILD)/lib/libium.pc
@@ -64,10 +65,16 @@ $(BUILD)/lib/is-secure: examples/main.c examples/IsSecureProcess.c $(LIBIUM)
 		-L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 $(BUILD)/lib/nt_rules: Tests/libium/nt_rules.c $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -lpthread -Wl,-rpath,'$$ORIGIN'
-$(BUILD)/lib/caller_view: Tests/libium/caller_view.c $(LIBIUM)
+$(BUILD)/lib/caller_view: Tests/libium/caller_view.c Tests/libium/proc_text.h $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
-$(BUILD)/lib/bench: Benchmarks/bench.c $(LIBIUM)
+$(BUILD)/lib/freshness: Tests/libium/freshness.c Tests/libium/proc_text.h $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
+$(BUILD)/lib/bench: Benchmarks/bench.c $(LIBIUM) $(BUILD)/bench/floor.bpf.o
+	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -lbpf -Wl,-rpath,'$$ORIGIN'
+$(BUILD)/bench/floor.bpf.o: Benchmarks/floor.bpf.c bpf/include/ium_kernel.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell uname -m)-linux-gnu -Ibpf/include -Wall -Werror \
+		-c $< -o $@
 libium: $(LIBIUM) $(C_CLIENTS)
 
 $(BUILD)/attack/victim: Tests/attack/victim.c
@@ -111,7 +118,8 @@ host-sidedoors: build attackers
 # WDK sample, a daemon restart, two users.
 host-e2e: build attackers
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
-		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure CALLER_VIEW=$(BUILD)/lib/caller_view sh Tests/e2e/e2e.sh
+		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure CALLER_VIEW=$(BUILD)/lib/caller_view \
+		FRESHNESS=$(BUILD)/lib/freshness sh Tests/e2e/e2e.sh
 
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps

@@ -32,12 +32,13 @@ let package = Package(
         .target(name: "NTModel", swiftSettings: swiftSettings),
 
         // Raw Linux syscalls Swift cannot call directly (variadic `syscall`, per-thread creds).
-        .target(name: "CLinuxShims", path: "CModules/CLinuxShims"),
+        .target(name: "CLinuxShims", path: "CModules/CLinuxShims", cSettings: [.headerSearchPath("../IUMWire/include")]),
+        .systemLibrary(name: "IUMWire", path: "CModules/IUMWire/include"),
 
         // Linux process records read from /proc and the kernel, with the NT Flags analogs.
         .target(
             name: "ProcessTable",
-            dependencies: ["NTModel", "CLinuxShims"],
+            dependencies: ["NTModel", "CLinuxShims", "GuardABI"],
             swiftSettings: swiftSettings
         ),
 
@@ -57,13 +58,13 @@ let package = Package(
         ),
 
         // The client <-> daemon wire format.
-        .target(name: "IUMProtocol", dependencies: ["NTModel"], swiftSettings: swiftSettings),
+        .target(name: "IUMProtocol", dependencies: ["NTModel", "IUMWire"], swiftSettings: swiftSettings),
 
         // iumd: the request server, the event-fed process table, the audit store.
         .target(
             name: "IUMDaemon",
             dependencies: [
-                "NTModel", "ProcessTable", "KernelGuard", "IUMProtocol", "CLinuxShims",
+                "NTModel", "ProcessTable", "KernelGuard", "IUMProtocol", "CLinuxShims", "GuardABI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -73,16 +74,17 @@ let package = Package(
         .executableTarget(name: "iumd", dependencies: ["IUMDaemon"], swiftSettings: swiftSettings),
 
         // The Swift client of iumd.
-        .target(name: "IUMClient", dependencies: ["IUMProtocol", "NTModel", "CLinuxShims"], swiftSettings: swiftSettings),
+        .target(name: "IUMClient", dependencies: ["IUMProtocol", "NTModel", "CLinuxShims", "GuardABI"], swiftSettings: swiftSettings),
 
         // The C ABI: ntddk.h (WDK-compatible types) and the C client library.
-        .target(name: "libium", path: "CModules/libium"),
+        .target(name: "libium", path: "CModules/libium",
+                cSettings: [.headerSearchPath("../GuardABI/include"), .headerSearchPath("../IUMWire/include")]),
 
         // CLI commands as a library so tests can drive them.
         .target(
             name: "IUMCommands",
             dependencies: [
-                "NTModel", "IUMClient", "IUMProtocol",
+                "NTModel", "IUMClient", "IUMProtocol", "GuardABI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -99,7 +101,7 @@ let package = Package(
         .testTarget(name: "NTModelTests", dependencies: ["NTModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessTableTests",
-            dependencies: ["ProcessTable", "NTModel", "TestSupport"],
+            dependencies: ["ProcessTable", "NTModel", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -107,10 +109,10 @@ let package = Package(
             dependencies: ["KernelGuard", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "IUMProtocolTests", dependencies: ["IUMProtocol", "NTModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "IUMProtocolTests", dependencies: ["IUMProtocol", "NTModel", "IUMWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IUMDaemonTests",
-            dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport"],
+            dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CABITests", dependencies: ["libium", "NTModel", "TestSupport"], swiftSettings: swiftSettings),

@@ -2,7 +2,9 @@
 /*
  * bench: the measurements behind `make bench`. Each mode prints one JSON object.
  *
- *   bench query N                 NtQueryInformationProcess(PEBI, open handle to self) x N via libium
+ *   bench query N [PID]           NtQueryInformationProcess(PEBI) x N via libium on one handle to PID
+ *                                 (default: itself); IUM_IN_CLIENT=0 sends every query to iumd
+ *   bench cycle N PID             open + query + close of PID x N (the WDK sample's path)
  *   bench echo-server PATH        a minimal SOCK_SEQPACKET echo server (the baseline)
  *   bench echo PATH N             64-byte round trips to it x N
  *   bench proc PID N              read and parse /proc/PID/stat and status for the same facts x N
@@ -14,6 +16,8 @@
  *   bench storm RATE SEC          fork short-lived children at RATE per second for SEC seconds
  *   bench many N                  N sleeping children; prints "ready"; SIGTERM kills them and it
  *   bench tag SOCKET PIDFILE      tag every pid listed in PIDFILE through iumd; prints ms
+ *   bench floor OBJECT N          attach OBJECT's programs (floor.bpf.o), fork N children, print
+ *                                 each program's ns per run (bpf_stats must be on)
  */
 #define _GNU_SOURCE
 #include <ntddk.h>
@@ -25,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -60,9 +66,9 @@ static int connect_seqpacket(const char *path) {
     return fd;
 }
 
-static int query_bench(long n) {
+static int query_bench(long n, pid_t pid) {
     OBJECT_ATTRIBUTES oa;
-    CLIENT_ID cid = {(HANDLE)(ULONG_PTR)getpid(), NULL};
+    CLIENT_ID cid = {(HANDLE)(ULONG_PTR)pid, NULL};
     HANDLE h;
     InitializeObjectAttributes(&oa, NULL, 0, NULL, NULL);
     NTSTATUS s = NtOpenProcess(&h, PROCESS_QUERY_LIMITED_INFORMATION, &oa, &cid);
@@ -77,6 +83,49 @@ static int query_bench(long n) {
         if (s != STATUS_SUCCESS) { fprintf(stderr, "query 0x%08X\n", (unsigned)s); return 2; }
     }
     report("query", t, n);
+    return 0;
+}
+
+/* open + query + close of PID, one cycle at a time (the WDK sample's path). */
+static int cycle_bench(long n, pid_t pid) {
+    uint64_t *t = malloc(sizeof *t * (size_t)n);
+    for (long i = -200; i < n; i++) {
+        OBJECT_ATTRIBUTES oa;
+        CLIENT_ID cid = {(HANDLE)(ULONG_PTR)pid, NULL};
+        HANDLE h;
+        PROCESS_EXTENDED_BASIC_INFORMATION info;
+        InitializeObjectAttributes(&oa, NULL, 0, NULL, NULL);
+        uint64_t a = now_ns();
+        NTSTATUS s = NtOpenProcess(&h, PROCESS_QUERY_LIMITED_INFORMATION, &oa, &cid);
+        if (s == STATUS_SUCCESS) s = NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
+        NtClose(h);
+        if (s != STATUS_SUCCESS) { fprintf(stderr, "cycle 0x%08X\n", (unsigned)s); return 2; }
+        if (i >= 0) t[i] = now_ns() - a;
+    }
+    report("cycle", t, n);
+    return 0;
+}
+
+static int floor_bench(const char *path, int n) {
+    struct bpf_object *o = bpf_object__open_file(path, NULL);
+    if (!o || bpf_object__load(o)) { fprintf(stderr, "cannot load %s\n", path); return 2; }
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, o) {
+        if (!bpf_program__attach(p)) { fprintf(stderr, "cannot attach %s\n", bpf_program__name(p)); return 2; }
+    }
+    for (int i = 0; i < n; i++) {
+        pid_t c = fork();
+        if (c == 0) _exit(0);
+        waitpid(c, NULL, 0);
+    }
+    bpf_object__for_each_program(p, o) {
+        struct bpf_prog_info info;
+        __u32 len = sizeof info;
+        memset(&info, 0, sizeof info);
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) || !info.run_cnt) continue;
+        printf("{\"bench\":\"floor\",\"name\":\"%s\",\"run_cnt\":%llu,\"ns_per_run\":%.1f}\n", bpf_program__name(p),
+               (unsigned long long)info.run_cnt, (double)info.run_time_ns / (double)info.run_cnt);
+    }
     return 0;
 }
 
@@ -299,7 +348,9 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) { fprintf(stderr, "usage: see the comment at the top of bench.c\n"); return 64; }
     const char *m = argv[1];
-    if (!strcmp(m, "query") && argc > 2) return query_bench(atol(argv[2]));
+    if (!strcmp(m, "query") && argc > 2) return query_bench(atol(argv[2]), argc > 3 ? atoi(argv[3]) : getpid());
+    if (!strcmp(m, "floor") && argc > 3) return floor_bench(argv[2], atoi(argv[3]));
+    if (!strcmp(m, "cycle") && argc > 3) return cycle_bench(atol(argv[2]), atoi(argv[3]));
     if (!strcmp(m, "echo-server") && argc > 2) return echo_server(argv[2]);
     if (!strcmp(m, "echo") && argc > 3) return echo_bench(argv[2], atol(argv[3]));
     if (!strcmp(m, "proc") && argc > 3) return proc_bench(atoi(argv[2]), atol(argv[3]));

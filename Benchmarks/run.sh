@@ -55,22 +55,30 @@ trap cleanup EXIT
 if [ -d /sys/fs/bpf/ium ]; then log "note: a guard is pinned at /sys/fs/bpf/ium; 'unguarded' figures include its cost"; fi
 log "machine: $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
-# 1. Query latency: libium -> iumd, against a raw 64-byte round trip to a C echo server on
-#    the same kind of socket, with both placements, and against parsing /proc in C.
+# 1. Query latency. Through iumd (IUM_IN_CLIENT=0: libium -> socket -> iumd) against a raw
+#    64-byte round trip to a C echo server on the same kind of socket, with both placements;
+#    open + query + close (one round trip); in the client (the task view: no round trip) on
+#    a handle to itself and to another process; and parsing /proc in C.
 start_daemon
 "$B" echo-server "$W/echo.sock" > "$W/echo.out" &
 echo_pid=$!
 while [ ! -s "$W/echo.out" ]; do sleep 0.01; done
+sleep 100000 &
+other=$!
 for placement in same cross; do
     cpu=$([ $placement = same ] && echo 0 || echo 1)
     taskset -a -p -c "$cpu" "$daemon" > /dev/null
     taskset -a -p -c "$cpu" "$echo_pid" > /dev/null
     log "query latency, server on CPU $cpu, client on CPU 0 ($placement)"
-    taskset -c 0 "$B" query "$N" | record "query_$placement"
+    taskset -c 0 env IUM_IN_CLIENT=0 "$B" query "$N" "$other" | record "query_$placement"
+    taskset -c 0 "$B" cycle "$N" "$other" | record "cycle_$placement"
     taskset -c 0 "$B" echo "$W/echo.sock" "$N" | record "echo_$placement"
 done
-taskset -c 0 "$B" proc $$ "$N" | record proc
-kill "$echo_pid"
+log "in-client query latency (itself, another process)"
+taskset -c 0 "$B" query "$N" | record query_inclient_self
+taskset -c 0 "$B" query "$N" "$other" | record query_inclient_other
+taskset -c 0 "$B" proc "$other" "$N" | record proc
+kill "$echo_pid" "$other"
 taskset -a -p -c 0-$(($(nproc) - 1)) "$daemon" > /dev/null
 
 # 2. Open+query+close throughput.
@@ -90,6 +98,8 @@ for p in json.load(sys.stdin):
     if p.get("name", "").startswith("ium_") and p.get("run_cnt"):
         print(json.dumps({"bench": "prog", "name": p["name"], "run_cnt": p["run_cnt"], "ns_per_run": p["run_time_ns"] / p["run_cnt"]}))
 ' | record prog
+log "the floor: empty, clock-only and ring-buffer-only programs on the same tracepoint"
+"$B" floor .build/bench/floor.bpf.o 2000 | record floor
 echo "$STATS_WAS" > /proc/sys/kernel/bpf_stats_enabled
 for state in guarded unguarded; do
     if [ $state = unguarded ]; then stop_daemon; unload; fi
@@ -98,15 +108,17 @@ for state in guarded unguarded; do
     taskset -c 0 "$B" forkexec $([ "$quick" = 1 ] && echo 300 || echo 2000) | record "forkexec_$state"
 done
 
-# 4. Event pipeline: fork storms; lost events, repairs, and the table against /proc.
+# 4. Event pipeline: fork storms, three runs in a row; lost events, repairs, and the table
+#    against /proc.
 start_daemon
+for run in 1 2 3; do
 for rate in 1000 5000 20000; do
-    log "fork storm at $rate/s for ${STORM_SECONDS}s"
+    log "fork storm at $rate/s for ${STORM_SECONDS}s (run $run of 3)"
     before=$("$IUM" status --json)
-    "$B" storm "$rate" "$STORM_SECONDS" | record "storm_$rate"
+    "$B" storm "$rate" "$STORM_SECONDS" | record "storm_${rate}_run$run"
     sleep 1
     after=$("$IUM" status --json)
-    IUM="$IUM" python3 - "$before" "$after" <<'PY' | record "storm_${rate}_table"
+    IUM="$IUM" python3 - "$before" "$after" <<'PY' | record "storm_${rate}_table_run$run"
 import json, os, subprocess, sys, time
 def processes():
     found = set()
@@ -130,6 +142,7 @@ print(json.dumps({"bench": "storm-table", "dropped": a["eventsDropped"] - b["eve
                   "rescans": a["rescans"] - b["rescans"], "repaired": a["repairs"] - b["repairs"],
                   "missing_from_table": len((first & second) - table), "stale_in_table": len(table - (first | second))}))
 PY
+done
 done
 stop_daemon
 

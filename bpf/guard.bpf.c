@@ -70,6 +70,36 @@ struct {
     __type(value, struct ium_probe);
 } ium_probes SEC(".maps");
 
+// Task views (guard_abi.h): a private mmapable array per client of iumd, each client's slot
+// (by tgid), and what each slot may ask about (pid -> start time).
+struct ium_view_records {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, IUM_VIEW_RECORDS);
+    __uint(key_size, sizeof(u32));
+    __uint(value_size, sizeof(struct ium_view)); // sizes, not BTF: iumd creates the tables without BTF
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, IUM_VIEW_CLIENTS);
+    __type(key, u32);
+    __array(values, struct ium_view_records);
+} ium_views SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, IUM_VIEW_CLIENTS);
+    __type(key, u32);
+    __type(value, struct ium_view_client);
+} ium_view_clients SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, IUM_VIEW_GRANTS);
+    __type(key, struct ium_view_grant_key);
+    __type(value, u64);
+} ium_view_grants SEC(".maps");
+
 #ifdef IUM_LSM
 // Tag requests (guard_abi.h): iumd asks, the task_kill hook checks and tags.
 struct {
@@ -282,6 +312,123 @@ static __always_inline void record_probe(u32 caller_tgid, u64 caller_start, u32 
         .start_stack = start_stack,
     };
     bpf_map_update_elem(&ium_probes, &key, &probe, BPF_ANY);
+}
+
+// get_dumpable(mm): the two low bits of mm->flags (a bitmap since 6.18).
+static __always_inline u32 mm_dumpable(struct mm_struct *mm)
+{
+    if (bpf_core_field_exists(((struct mm_struct___618 *)mm)->flags.__mm_flags))
+        return ((struct mm_struct___618 *)mm)->flags.__mm_flags[0] & 3;
+    return mm->flags & 3;
+}
+
+#define TASK_REPORT 0x7f
+#define IUM_CGRP_FROZEN 3 /* enum { CGRP_NOTIFY_ON_RELEASE, CGRP_CPUSET_CLONE_CHILDREN, CGRP_FREEZE, CGRP_FROZEN } */
+#define IUM_TIF_ADDR32 29
+#define IUM_IOPRIO_CLASS_IDLE 3
+
+/*
+ * The current thread asked the kernel about `target` (its read probe, or sched_getscheduler):
+ * when its process is a client of iumd allowed to ask about target's process, writes what the
+ * kernel knows of that process now into the thread's record (guard_abi.h: task views).
+ * `readable`: the kernel's ptrace read check of target passed in this same call.
+ */
+static __always_inline void fill_view(struct task_struct *target, bool readable)
+{
+    struct task_struct *me = bpf_get_current_task_btf();
+    u32 me_tgid = me->tgid;
+    struct ium_view_client *client = bpf_map_lookup_elem(&ium_view_clients, &me_tgid);
+    struct task_struct *me_leader = me->group_leader;
+    if (!client || !me_leader || client->start_ticks != me_leader->start_boottime / IUM_NSEC_PER_TICK)
+        return;
+    u32 slot = client->slot;
+    struct task_struct *p = target->group_leader;
+    if (!p)
+        return;
+    u64 start = p->start_boottime / IUM_NSEC_PER_TICK;
+    // The kernel's read check always passes within a thread group (and iumd sees everything).
+    if (p->tgid == me_tgid)
+        readable = true;
+    if (slot == IUM_VIEW_DAEMON_SLOT) {
+        readable = true;
+    } else {
+        struct ium_view_grant_key key = {.slot = slot, .pid = p->tgid};
+        u64 *granted = bpf_map_lookup_elem(&ium_view_grants, &key);
+        if (!granted || *granted != start)
+            return;
+    }
+    void *records = bpf_map_lookup_elem(&ium_views, &slot);
+    if (!records)
+        return;
+    u32 index = (u32)me->pid % IUM_VIEW_RECORDS;
+    struct ium_view *v = bpf_map_lookup_elem(records, &index);
+    if (!v)
+        return;
+
+    u32 flags = readable ? IUM_VIEW_READABLE : 0;
+    if (tag_flags(p) & IUM_TAG_SECURE)
+        flags |= IUM_VIEW_SECURE;
+    if (p->flags & PF_EXITING)
+        flags |= IUM_VIEW_EXITING;
+    if (p->exit_state)
+        flags |= IUM_VIEW_ZOMBIE;
+    // The state letter of /proc/PID/stat is the highest bit of (__state & TASK_REPORT) |
+    // exit_state: 'T' is bit 2 alone at the top.
+    u32 state = (p->__state & TASK_REPORT) | (u32)p->exit_state;
+    if ((state & 4) && !(state & ~7u))
+        flags |= IUM_VIEW_STOPPED;
+    struct css_set *cgroups = p->cgroups;
+    struct cgroup *cgroup = cgroups ? cgroups->dfl_cgrp : 0;
+    u64 cgroup_id = 0;
+    if (cgroup) {
+        if (cgroup->flags & (1ul << IUM_CGRP_FROZEN))
+            flags |= IUM_VIEW_FROZEN;
+        struct kernfs_node *kn = cgroup->kn;
+        cgroup_id = kn ? kn->id : 0;
+    }
+    struct io_context *io = p->io_context;
+    if (io && (io->ioprio >> 13) == IUM_IOPRIO_CLASS_IDLE)
+        flags |= IUM_VIEW_IDLE_IO;
+    if (p->flags & PF_KTHREAD)
+        flags |= IUM_VIEW_KTHREAD;
+    struct pid *pid = p->thread_pid;
+    if (pid && pid->level > 0)
+        flags |= IUM_VIEW_CHILD_PIDNS;
+    struct mm_struct *mm = p->mm;
+    u32 dumpable = 0;
+    u64 start_stack = 0;
+    if (mm) {
+        flags |= IUM_VIEW_HAS_MM;
+        dumpable = mm_dumpable(mm);
+        if (readable) {
+            start_stack = mm->start_stack;
+            if (p->thread_info.flags & (1ul << IUM_TIF_ADDR32))
+                flags |= IUM_VIEW_ADDR32;
+        }
+    }
+
+    // One writer per record: take it from even to odd, or leave it to the thread writing it
+    // (two threads of one client whose tids collide modulo IUM_VIEW_RECORDS; the reader sees
+    // another thread's tid and asks again).
+    u32 seq = v->seq;
+    if ((seq & 1) || __sync_val_compare_and_swap(&v->seq, seq, seq + 1) != seq)
+        return;
+    v->tid = me->pid;
+    v->pid = p->tgid;
+    v->flags = flags;
+    v->start_ticks = start;
+    v->exec_id = p->self_exec_id;
+    v->cgroup_id = cgroup_id;
+    v->cpus = p->cpus_mask.bits[0];
+    v->start_stack = start_stack;
+    v->policy = p->policy;
+    v->nice = p->static_prio - 120;
+    v->dumpable = dumpable;
+    const struct cred *cred = p->real_cred;
+    v->uid = cred ? cred->uid.val : 0;
+    v->euid = cred ? cred->euid.val : 0;
+    v->suid = cred ? cred->suid.val : 0;
+    __sync_fetch_and_add(&v->seq, 1);
 }
 
 // ---- Both backends: inheritance and the lifecycle --------------------------------------
@@ -594,6 +741,7 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
             struct mm_struct *mm = child->mm;
             record_probe(caller->tgid, caller->group_leader->start_boottime, child->tgid,
                          child->group_leader->start_boottime, mm ? mm->start_stack : 0);
+            fill_view(child, true);
         }
         return 0;
     }
@@ -603,6 +751,16 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
     }
     report(child, IUM_OP_PTRACE_ACCESS, mode);
     return -EPERM;
+}
+
+// sched_getscheduler(pid) (and the other sched_get* calls) by a client of iumd: its task view
+// of pid (no ptrace check passed). Never refuses.
+SEC("lsm/task_getscheduler")
+int BPF_PROG(ium_task_getscheduler, struct task_struct *p, int ret)
+{
+    if (ret == 0)
+        fill_view(p, false);
+    return ret;
 }
 
 /*
@@ -1434,6 +1592,19 @@ int ium_exit_process_madvise(struct ium_sys_exit *ctx)
     struct task_struct *me = bpf_get_current_task_btf();
     record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
                  BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
+    fill_view(target, true);
+    bpf_task_release(target);
+    return 0;
+}
+
+// sched_getscheduler(pid) by a client of iumd: its task view of pid (no ptrace check passed).
+SEC("tp/syscalls/sys_enter_sched_getscheduler")
+int ium_enter_sched_getscheduler(struct ium_sys_enter *ctx)
+{
+    struct task_struct *target = task_from_caller_pid((s32)ctx->args[0]);
+    if (!target)
+        return 0;
+    fill_view(target, false);
     bpf_task_release(target);
     return 0;
 }

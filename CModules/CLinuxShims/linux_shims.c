@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "linux_shims.h"
+#include "ium_wire.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -166,16 +167,13 @@ pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size
     ssize_t n = -1;
     if (send(fd, frame, frame_len, MSG_NOSIGNAL) == (ssize_t)frame_len) n = recv(fd, reply, sizeof reply, 0);
     close(fd);
-    uint32_t status = 0xFFFFFFFFu;
-    if (n >= 16) memcpy(&status, reply + 12, 4);
-    if (status != 0) {
+    struct ium_wire_status_reply r;
+    int answered = n >= (ssize_t)sizeof r;
+    if (answered) memcpy(&r, reply, sizeof r);
+    if (!answered || r.status != 0) {
         static const char msg[] = "ium run: iumd refused to tag the program: ";
         (void)!write(2, msg, sizeof msg - 1);
-        if (n >= 30) { /* status u32 at 12, padding, handle u64 at 20, message: u16 length at 28 */
-            uint16_t len;
-            memcpy(&len, reply + 28, 2);
-            if (30 + (ssize_t)len <= n) (void)!write(2, reply + 30, len);
-        }
+        if (answered && (ssize_t)(sizeof r + r.message_length) <= n) (void)!write(2, reply + sizeof r, r.message_length);
         (void)!write(2, "\n", 1);
         _exit(126);
     }
@@ -184,3 +182,31 @@ pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size
     execvpe(argv[0], argv, envp);
     _exit(127);
 }
+
+ssize_t ium_send_with_fd(int sock, const void *buf, size_t len, int fd) {
+    struct iovec iov = {(void *)buf, len};
+    union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+ssize_t ium_recv_with_fd(int sock, void *buf, size_t len, int *fd) {
+    struct iovec iov = {buf, len};
+    union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+    *fd = -1;
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(fd, CMSG_DATA(c), sizeof *fd);
+    return n;
+}
+
+pid_t ium_gettid(void) { return (pid_t)syscall(SYS_gettid); }

@@ -21,10 +21,26 @@
  *   STATUS_ACCESS_VIOLATION, never a crash; the results are written the same way.
  *   Alignment is checked by iumd, which gets the addresses.
  *
- * The wire format is docs/PROTOCOL.md (Sources/IUMProtocol is the other side).
+ * - Class 0 without a round trip: after the first NtOpenProcess the library asks iumd for this
+ *   process's task view table (task_view.h) and maps it read-only. A query of
+ *   ProcessBasicInformation (48 or 64 bytes, valid pointers) on a handle it holds is then
+ *   answered here from what the kernel writes into the table during the read probe or
+ *   sched_getscheduler — the same mapping iumd uses, so the bytes, status and ReturnLength
+ *   are the socket path's. Anything else (another class, a bad length or pointer, an exited
+ *   process, a process that exec'd, changed cgroup or user ids since the open, no guard) goes
+ *   to iumd, which keeps the caller's last view of it (what an exited process shows the caller).
+ * - NtClose of a handle this connection opened (from an iumd that gives view tables, which
+ *   knows close batches) answers STATUS_SUCCESS at once; iumd frees it
+ *   when the next request goes out (a close batch sent in the same sendmmsg, never answered):
+ *   open + query + close is one round trip. Until then the handle is closed for this process
+ *   (the library answers STATUS_INVALID_HANDLE for it and sends it to iumd first).
+ *
+ * The wire format is ium_wire.h (docs/PROTOCOL.md; Sources/IUMProtocol is the other side).
  */
 #define _GNU_SOURCE
 #include "ntddk.h"
+#include "task_view.h"
+#include "ium_wire.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -38,23 +54,37 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define IUM_MAGIC 0x314D5549u
-#define IUM_VERSION 1
-#define IUM_MSG_OPEN 1
-#define IUM_MSG_QUERY 2
-#define IUM_MSG_CLOSE 3
-#define IUM_MSG_ERROR 0xFFFF
-#define IUM_MAX_FRAME 65536
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t self_pid(void);
 static int conn = -1;
 static pid_t conn_pid;
 static uint32_t next_id = 1;
 
-/* The process each open handle of this connection names (handle values are multiples of 4,
- * at most 4,096 per connection), for the read probe before a query. */
+/* What this connection knows of each process handle it opened (handle values are multiples
+ * of 4, at most 4,096 per connection): the process, a pidfd of it for the read probe (-1 when
+ * none could be kept), and the open reply's facts for the in-client query. */
 #define IUM_MAX_HANDLES 4096
-static pid_t handle_pids[IUM_MAX_HANDLES + 1];
+struct handle_entry {
+    pid_t pid; /* 0: not a handle of this connection */
+    int pidfd;
+    uint32_t granted;
+    uint32_t table_flags;
+    uint64_t creator_pid;
+    uint64_t start_ticks;
+    uint64_t exec_id;
+    uint64_t cgroup_id;
+    uint32_t uids[3];
+};
+static struct handle_entry handles[IUM_MAX_HANDLES + 1];
+
+/* Handles closed here and not yet told to iumd (sent before the next request). */
+static uint64_t pending_closes[IUM_WIRE_CLOSE_BATCH_MAX];
+static uint32_t pending_count;
+
+/* The task view table of this process (NULL: none; asked once per connection). */
+static const volatile struct ium_view *view_table;
+static int views_asked;
 
 /* ---- The caller's view ----------------------------------------------------------------- */
 
@@ -63,8 +93,7 @@ static pid_t handle_pids[IUM_MAX_HANDLES + 1];
 static int read_probe(pid_t pid) {
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0) return 0;
-    long r = syscall(SYS_process_madvise, fd, NULL, 0, MADV_COLD, 0);
-    int passed = r == 0 || errno == EPERM;
+    int passed = ium_read_probe_pidfd(fd);
     close(fd);
     return passed;
 }
@@ -74,21 +103,72 @@ static int class_needs_probe(PROCESSINFOCLASS c) {
            c == ProcessImageFileNameWin32;
 }
 
-static pid_t pid_of_handle(HANDLE h) {
+/* The entry of a handle of this connection (a copy), or 0 when it is not one. */
+static int handle_of(HANDLE h, struct handle_entry *out) {
     uintptr_t index = (uintptr_t)h >> 2;
-    if (index == 0 || index > IUM_MAX_HANDLES) return 0;
+    if ((uintptr_t)h & 3 || index == 0 || index > IUM_MAX_HANDLES) return 0;
     pthread_mutex_lock(&lock);
-    pid_t pid = conn_pid == getpid() ? handle_pids[index] : 0;
+    int known = conn_pid == self_pid() && handles[index].pid != 0;
+    if (known) *out = handles[index];
     pthread_mutex_unlock(&lock);
-    return pid;
+    return known;
 }
 
-static void remember_handle(HANDLE h, pid_t pid) {
-    uintptr_t index = (uintptr_t)h >> 2;
-    if (index == 0 || index > IUM_MAX_HANDLES) return;
-    pthread_mutex_lock(&lock);
-    handle_pids[index] = pid;
-    pthread_mutex_unlock(&lock);
+/* Forgets every handle (a new connection has none); closes their pidfds. Lock held. */
+static void forget_handles_locked(void) {
+    for (size_t i = 1; i <= IUM_MAX_HANDLES; i++) {
+        if (handles[i].pid != 0 && handles[i].pidfd >= 0) close(handles[i].pidfd);
+        handles[i].pid = 0;
+    }
+}
+
+/* ---- This thread ------------------------------------------------------------------- */
+
+/* The process and thread ids, cached per thread (getpid and gettid are syscalls); a forked
+ * child forgets them. */
+static __thread pid_t my_pid, my_tid;
+static __thread uintptr_t stack_low, stack_high; /* this thread's stack, once known */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void forget_ids(void) { my_pid = 0; my_tid = 0; }
+static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_ids); }
+
+static pid_t self_pid(void) {
+    if (!my_pid) {
+        pthread_once(&atfork_once, register_atfork);
+        my_pid = getpid();
+    }
+    return my_pid;
+}
+
+static uint32_t self_tid(void) {
+    if (!my_tid) {
+        pthread_once(&atfork_once, register_atfork);
+        my_tid = (pid_t)syscall(SYS_gettid);
+    }
+    return (uint32_t)my_tid;
+}
+
+/* Whether [p, p+len) lies in the live part of this thread's stack (above the stack pointer):
+ * mapped and writable for sure, so results go there with a plain copy. Not when running on
+ * another stack (a signal stack, a coroutine's). */
+static int on_live_stack(const void *p, size_t len) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (!stack_high) {
+        pthread_attr_t attr;
+        void *base;
+        size_t size;
+        stack_high = 1; /* unknown: never */
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+                stack_low = (uintptr_t)base;
+                stack_high = (uintptr_t)base + size;
+            }
+            pthread_attr_destroy(&attr);
+        }
+    }
+    uintptr_t b = (uintptr_t)p;
+    return sp >= stack_low && sp < stack_high && b > sp && b + len > b && b + len <= stack_high;
 }
 
 /* ---- Pointer probes ------------------------------------------------------------------ */
@@ -98,7 +178,7 @@ static int safe_copy(void *dst, const void *src, size_t len) {
     if (len == 0) return 0;
     struct iovec local = {(void *)src, len};
     struct iovec remote = {dst, len};
-    ssize_t n = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+    ssize_t n = process_vm_writev(self_pid(), &local, 1, &remote, 1, 0);
     return n == (ssize_t)len ? 0 : -1;
 }
 
@@ -120,10 +200,14 @@ static const char *socket_path(void) {
 }
 
 static int connect_locked(void) {
-    if (conn >= 0 && conn_pid == getpid()) return 0;
+    if (conn >= 0 && conn_pid == self_pid()) return 0;
     if (conn >= 0) close(conn); /* inherited across fork: the parent keeps its own */
     conn = -1;
-    memset(handle_pids, 0, sizeof handle_pids); /* a new connection has no handles yet */
+    forget_handles_locked();
+    pending_count = 0; /* the old connection's handles went with it */
+    if (view_table) munmap((void *)view_table, IUM_VIEW_RECORDS * sizeof(struct ium_view));
+    view_table = NULL;
+    views_asked = 0;
     struct sockaddr_un addr;
     memset(&addr, 0, sizeof addr);
     addr.sun_family = AF_UNIX;
@@ -137,34 +221,69 @@ static int connect_locked(void) {
         return -1;
     }
     conn = fd;
-    conn_pid = getpid();
+    conn_pid = self_pid();
     return 0;
 }
 
-static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-
-static void header(unsigned char *frame, uint16_t type, uint32_t id) {
-    uint16_t version = IUM_VERSION;
-    put32(frame, IUM_MAGIC);
-    memcpy(frame + 4, &version, 2);
-    memcpy(frame + 6, &type, 2);
-    put32(frame + 8, id);
+/* Frames are ium_wire.h's structs. */
+static struct ium_wire_header header(uint16_t type) {
+    struct ium_wire_header h = {IUM_WIRE_MAGIC, IUM_WIRE_VERSION, type, 0};
+    return h;
 }
 
-/* Sends a request and receives its reply (reconnecting once if iumd went away).
- * Returns the reply length, or -1 when iumd cannot be reached. Called with the lock held. */
-static ssize_t exchange_locked(unsigned char *frame, size_t len, unsigned char *reply) {
+/* The fixed part of a reply of `size` bytes, when the reply has it (else 0). */
+static int reply_as(void *out, size_t size, const unsigned char *reply, ssize_t n) {
+    if (n < (ssize_t)size) return 0;
+    memcpy(out, reply, size);
+    return 1;
+}
+
+/* Sends the handles closed here (a close batch, never answered) and then `frame`, in one
+ * sendmmsg: iumd frees them before it reads the request. 0, or -1. Lock held, connected. */
+static int send_with_closes_locked(void *frame, size_t len) {
+    struct IUM_WIRE_PACKED { /* the handles right after the fixed part */
+        struct ium_wire_close_batch batch;
+        uint64_t handles[IUM_WIRE_CLOSE_BATCH_MAX];
+    } closes;
+    _Static_assert(offsetof(__typeof__(closes), handles) == sizeof(struct ium_wire_close_batch), "close batch");
+    size_t batch_len = sizeof closes.batch + sizeof(uint64_t) * (size_t)pending_count;
+    struct mmsghdr msgs[2];
+    struct iovec iov[2] = {{&closes, batch_len}, {frame, len}};
+    memset(msgs, 0, sizeof msgs);
+    unsigned int n = 0;
+    if (pending_count) {
+        closes.batch.header = header(IUM_WIRE_CLOSE_BATCH);
+        closes.batch.header.request_id = next_id++;
+        closes.batch.count = pending_count;
+        closes.batch.reserved = 0;
+        memcpy(closes.handles, pending_closes, sizeof(uint64_t) * pending_count);
+        msgs[n].msg_hdr.msg_iov = &iov[0];
+        msgs[n++].msg_hdr.msg_iovlen = 1;
+    }
+    if (frame) {
+        msgs[n].msg_hdr.msg_iov = &iov[1];
+        msgs[n++].msg_hdr.msg_iovlen = 1;
+    }
+    if (n == 0) return 0;
+    int sent = sendmmsg(conn, msgs, n, MSG_NOSIGNAL);
+    pending_count = 0;
+    return sent == (int)n ? 0 : -1;
+}
+
+/* Sends a request (a frame that starts with struct ium_wire_header) and receives its reply
+ * (reconnecting once if iumd went away). Returns the reply length, or -1 when iumd cannot be
+ * reached. Called with the lock held. */
+static ssize_t exchange_locked(void *frame, size_t len, unsigned char *reply) {
     for (int attempt = 0; attempt < 2; attempt++) {
         if (connect_locked() != 0) return -1;
-        uint32_t id = next_id++;
-        put32(frame + 8, id);
-        if (send(conn, frame, len, MSG_NOSIGNAL) == (ssize_t)len) {
+        struct ium_wire_header *h = frame;
+        uint32_t id = h->request_id = next_id++;
+        if (send_with_closes_locked(frame, len) == 0) {
             ssize_t n;
-            do { n = recv(conn, reply, IUM_MAX_FRAME, 0); } while (n < 0 && errno == EINTR);
-            if (n >= 16 && get32(reply) == IUM_MAGIC && get32(reply + 8) == id) return n;
+            struct ium_wire_header got;
+            do { n = recv(conn, reply, IUM_WIRE_MAX_FRAME, 0); } while (n < 0 && errno == EINTR);
+            if (reply_as(&got, sizeof got, reply, n) && n >= 16 && got.magic == IUM_WIRE_MAGIC && got.request_id == id)
+                return n;
         }
         close(conn); /* iumd restarted or the reply was garbled: a fresh connection */
         conn = -1;
@@ -173,16 +292,98 @@ static ssize_t exchange_locked(unsigned char *frame, size_t len, unsigned char *
     return -1;
 }
 
-static NTSTATUS exchange(unsigned char *frame, size_t len, unsigned char *reply, ssize_t *reply_len) {
+/* STATUS_SUCCESS with the reply's length, the status of an error reply, or
+ * STATUS_DEVICE_NOT_READY when iumd cannot be reached. */
+static NTSTATUS reply_status(ssize_t n, const unsigned char *reply) {
+    struct ium_wire_status_reply r;
+    if (n < 0) return STATUS_DEVICE_NOT_READY;
+    if (reply_as(&r, sizeof r, reply, n) && r.header.type == IUM_WIRE_ERROR) return (NTSTATUS)r.status;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS exchange(void *frame, size_t len, unsigned char *reply, ssize_t *reply_len) {
     pthread_mutex_lock(&lock);
     ssize_t n = exchange_locked(frame, len, reply);
     pthread_mutex_unlock(&lock);
-    if (n < 0) return STATUS_DEVICE_NOT_READY;
-    uint16_t type;
-    memcpy(&type, reply + 6, 2);
-    if (type == IUM_MSG_ERROR) return (NTSTATUS)get32(reply + 12);
     *reply_len = n;
-    return STATUS_SUCCESS;
+    return reply_status(n, reply);
+}
+
+/* Asks iumd once per connection for this process's task view table and maps it read-only;
+ * without one (no guard, an old iumd) every query goes to iumd. Lock held, connected. */
+static void ask_views_locked(void) {
+    if (views_asked) return;
+    views_asked = 1;
+    const char *in_client = getenv("IUM_IN_CLIENT"); /* "0": every query asks iumd (diagnostics, tests) */
+    if (in_client && !strcmp(in_client, "0")) return;
+    struct ium_wire_header frame = header(IUM_WIRE_VIEWS);
+    unsigned char reply[64];
+    frame.request_id = next_id++;
+    if (send_with_closes_locked(&frame, sizeof frame) != 0) return;
+    struct iovec iov = {reply, sizeof reply};
+    union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+    ssize_t n;
+    do { n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    int fd = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    struct ium_wire_views_reply r;
+    if (fd >= 0 && reply_as(&r, sizeof r, reply, n) && r.header.type == IUM_WIRE_VIEWS && r.status == 0 &&
+        r.records == IUM_VIEW_RECORDS && r.record_size == sizeof(struct ium_view)) {
+        void *table = mmap(NULL, IUM_VIEW_RECORDS * sizeof(struct ium_view), PROT_READ, MAP_SHARED, fd, 0);
+        if (table != MAP_FAILED) view_table = table;
+    }
+    if (fd >= 0) close(fd);
+}
+
+/* Writes len bytes of result and, when return_length is set, the returned length, as NT
+ * does: nothing unless both can be written (ProbeForWrite first). 0, or -1 (a fault). */
+static int write_result(void *buffer, const void *result, size_t len, PULONG return_length, ULONG returned) {
+    if (on_live_stack(buffer, len) && (!return_length || on_live_stack(return_length, sizeof *return_length))) {
+        memcpy(buffer, result, len);
+        if (return_length) *return_length = returned;
+        return 0;
+    }
+    struct iovec probe[2] = {{buffer, len}, {return_length, sizeof *return_length}};
+    struct iovec local[2] = {{(void *)result, len}, {&returned, sizeof returned}};
+    size_t n = return_length ? 2 : 1;
+    ssize_t total = (ssize_t)(len + (return_length ? sizeof returned : 0));
+    if (process_vm_writev(self_pid(), probe, n, probe, n, 0) != total) return -1;
+    return process_vm_writev(self_pid(), local, n, probe, n, 0) == total ? 0 : -1;
+}
+
+/*
+ * NtQueryInformationProcess(ProcessBasicInformation) answered here (see the top of the file):
+ * 1 with *status set when it could, 0 when iumd must answer.
+ */
+static int query_in_client(HANDLE h, PVOID buffer, ULONG length, PULONG return_length, NTSTATUS *status) {
+    struct handle_entry e;
+    if ((length != sizeof(PROCESS_BASIC_INFORMATION) && length != sizeof(PROCESS_EXTENDED_BASIC_INFORMATION)) ||
+        buffer == NULL || ((uintptr_t)buffer & 7) || ((uintptr_t)return_length & 3) || !view_table ||
+        !handle_of(h, &e) || !(e.granted & PROCESS_QUERY_LIMITED_INFORMATION))
+        return 0;
+    struct ium_view v;
+    if (ium_view_ask(view_table, self_tid(), e.pid, e.pid == self_pid() ? -1 : e.pidfd, &v) != 0 || v.start_ticks != e.start_ticks ||
+        (v.flags & IUM_VIEW_ZOMBIE) || v.exec_id != e.exec_id || v.cgroup_id != e.cgroup_id || v.uid != e.uids[0] ||
+        v.euid != e.uids[1] || v.suid != e.uids[2])
+        return 0;
+    struct ium_view_context context = {e.creator_pid, e.table_flags, 0};
+    struct ium_basic_information b = ium_view_basic_information(&v, &context);
+    PROCESS_EXTENDED_BASIC_INFORMATION out;
+    memset(&out, 0, sizeof out);
+    out.Size = sizeof out;
+    out.BasicInfo.ExitStatus = (NTSTATUS)b.exit_status;
+    out.BasicInfo.PebBaseAddress = (PPEB)(uintptr_t)b.peb_base_address;
+    out.BasicInfo.AffinityMask = (ULONG_PTR)b.affinity_mask;
+    out.BasicInfo.BasePriority = b.base_priority;
+    out.BasicInfo.UniqueProcessId = (ULONG_PTR)b.unique_process_id;
+    out.BasicInfo.InheritedFromUniqueProcessId = (ULONG_PTR)b.inherited_from_unique_process_id;
+    out.Flags = b.flags;
+    const void *result = length == sizeof out ? (const void *)&out : (const void *)&out.BasicInfo;
+    *status = write_result(buffer, result, length, return_length, length) == 0 ? STATUS_SUCCESS : STATUS_ACCESS_VIOLATION;
+    return 1;
 }
 
 /* ---- The calls ----------------------------------------------------------------------- */
@@ -198,26 +399,46 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
     if (ClientId != NULL && !readable_into(&cid, ClientId, sizeof cid)) return STATUS_ACCESS_VIOLATION;
 
     pid_t pid = ClientId && (uintptr_t)cid.UniqueProcess <= 0x7FFFFFFF ? (pid_t)(uintptr_t)cid.UniqueProcess : 0;
-    int probed = pid > 0 && pid != getpid() && read_probe(pid);
+    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    int probed = pid > 0 && pid != self_pid() && pidfd >= 0 && ium_read_probe_pidfd(pidfd);
 
-    unsigned char frame[36], reply[IUM_MAX_FRAME];
-    memset(frame, 0, sizeof frame);
-    header(frame, IUM_MSG_OPEN, 0);
-    put64(frame + 12, ClientId ? (uint64_t)(uintptr_t)cid.UniqueProcess : 0);
-    put64(frame + 20, ClientId ? (uint64_t)(uintptr_t)cid.UniqueThread : 0);
-    put32(frame + 28, DesiredAccess);
-    put32(frame + 32, (ClientId ? 1u : 0u) | (oa.ObjectName ? 2u : 0u) | (probed ? 4u : 0u));
-    ssize_t n = 0;
-    NTSTATUS status = exchange(frame, sizeof frame, reply, &n);
+    struct ium_wire_open_request frame = {
+        .header = header(IUM_WIRE_OPEN),
+        .pid = ClientId ? (uint64_t)(uintptr_t)cid.UniqueProcess : 0,
+        .tid = ClientId ? (uint64_t)(uintptr_t)cid.UniqueThread : 0,
+        .desired_access = DesiredAccess,
+        .flags = (ClientId ? IUM_WIRE_OPEN_CLIENT_ID : 0) | (oa.ObjectName ? IUM_WIRE_OPEN_OBJECT_NAME : 0) |
+                 (probed ? IUM_WIRE_OPEN_PROBED : 0),
+    };
+    unsigned char reply[IUM_WIRE_MAX_FRAME];
+    struct ium_wire_open_reply r = {0};
+    pthread_mutex_lock(&lock);
+    ssize_t n = exchange_locked(&frame, sizeof frame, reply);
+    int opened = reply_status(n, reply) == STATUS_SUCCESS && reply_as(&r, sizeof r, reply, n);
+    if (opened && NT_SUCCESS((NTSTATUS)r.status)) ask_views_locked();
+    pthread_mutex_unlock(&lock);
+    NTSTATUS status = reply_status(n, reply);
+    if (NT_SUCCESS(status) && !opened) status = STATUS_DEVICE_NOT_READY;
     if (!NT_SUCCESS(status)) {
+        if (pidfd >= 0) close(pidfd);
         safe_copy(ProcessHandle, &none, sizeof none);
         return status;
     }
-    if (n < 28) return STATUS_DEVICE_NOT_READY;
-    /* status u32 at 12, 4 bytes of padding, handle u64 at 20 */
-    status = (NTSTATUS)get32(reply + 12);
-    HANDLE h = NT_SUCCESS(status) ? (HANDLE)(uintptr_t)get64(reply + 20) : NULL;
-    if (h) remember_handle(h, pid);
+    status = (NTSTATUS)r.status;
+    HANDLE h = NT_SUCCESS(status) ? (HANDLE)(uintptr_t)r.handle : NULL;
+    uintptr_t index = (uintptr_t)h >> 2;
+    if (h && !((uintptr_t)h & 3) && index > 0 && index <= IUM_MAX_HANDLES) {
+        struct handle_entry e = {pid, pidfd, r.granted_access, r.table_flags, r.creator_pid, r.start_ticks, r.exec_id,
+                                 r.cgroup_id, {r.uids[0], r.uids[1], r.uids[2]}};
+        pthread_mutex_lock(&lock);
+        if (conn_pid == self_pid()) {
+            if (handles[index].pid != 0 && handles[index].pidfd >= 0) close(handles[index].pidfd);
+            handles[index] = e;
+            pidfd = -1;
+        }
+        pthread_mutex_unlock(&lock);
+    }
+    if (pidfd >= 0) close(pidfd);
     if (safe_copy(ProcessHandle, &h, sizeof h) != 0) return STATUS_ACCESS_VIOLATION;
     return status;
 }
@@ -226,47 +447,69 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
                                          PVOID ProcessInformation, ULONG ProcessInformationLength,
                                          PULONG ReturnLength) {
     /* Probe as NT does; iumd decides the order of the checks and the alignment. */
-    uint8_t buffer_state = ProcessInformation == NULL ? 0
-        : (ProcessInformationLength == 0 || writable(ProcessInformation, ProcessInformationLength)) ? 2 : 1;
-    uint8_t return_state = ReturnLength == NULL ? 0 : writable(ReturnLength, sizeof *ReturnLength) ? 2 : 1;
-    pid_t pid = class_needs_probe(ProcessInformationClass) ? pid_of_handle(ProcessHandle) : 0;
-    uint8_t flags = pid > 0 && pid != getpid() && read_probe(pid) ? 1 : 0;
+    NTSTATUS fast;
+    if (ProcessInformationClass == ProcessBasicInformation &&
+        query_in_client(ProcessHandle, ProcessInformation, ProcessInformationLength, ReturnLength, &fast))
+        return fast;
+    uint8_t buffer_state = ProcessInformation == NULL ? IUM_WIRE_POINTER_NULL
+        : (ProcessInformationLength == 0 || writable(ProcessInformation, ProcessInformationLength)) ? IUM_WIRE_POINTER_WRITABLE
+        : IUM_WIRE_POINTER_FAULTS;
+    uint8_t return_state = ReturnLength == NULL ? IUM_WIRE_POINTER_NULL
+        : writable(ReturnLength, sizeof *ReturnLength) ? IUM_WIRE_POINTER_WRITABLE : IUM_WIRE_POINTER_FAULTS;
+    struct handle_entry e;
+    pid_t pid = class_needs_probe(ProcessInformationClass) && handle_of(ProcessHandle, &e) ? e.pid : 0;
+    uint8_t flags = pid > 0 && pid != self_pid() && (e.pidfd >= 0 ? ium_read_probe_pidfd(e.pidfd) : read_probe(pid))
+        ? IUM_WIRE_QUERY_PROBED : 0;
 
-    unsigned char frame[48], reply[IUM_MAX_FRAME];
-    memset(frame, 0, sizeof frame);
-    header(frame, IUM_MSG_QUERY, 0);
-    put64(frame + 12, (uint64_t)(uintptr_t)ProcessHandle);
-    put32(frame + 20, (uint32_t)ProcessInformationClass);
-    put32(frame + 24, ProcessInformationLength);
-    put64(frame + 28, (uint64_t)(uintptr_t)ProcessInformation);
-    put64(frame + 36, (uint64_t)(uintptr_t)ReturnLength);
-    frame[44] = buffer_state;
-    frame[45] = return_state;
-    frame[46] = flags;
+    struct ium_wire_query_request frame = {
+        .header = header(IUM_WIRE_QUERY),
+        .handle = (uint64_t)(uintptr_t)ProcessHandle,
+        .info_class = (uint32_t)ProcessInformationClass,
+        .length = ProcessInformationLength,
+        .buffer = (uint64_t)(uintptr_t)ProcessInformation,
+        .return_length = (uint64_t)(uintptr_t)ReturnLength,
+        .buffer_state = buffer_state,
+        .return_length_state = return_state,
+        .flags = flags,
+    };
+    unsigned char reply[IUM_WIRE_MAX_FRAME];
+    struct ium_wire_query_reply r = {0};
     ssize_t n = 0;
-    NTSTATUS status = exchange(frame, sizeof frame, reply, &n);
+    NTSTATUS status = exchange(&frame, sizeof frame, reply, &n);
     if (status != STATUS_SUCCESS) return status;
-    if (n < 28) return STATUS_DEVICE_NOT_READY;
-    status = (NTSTATUS)get32(reply + 12);
-    ULONG returned = get32(reply + 16);
-    int has_return = get32(reply + 20) & 1;
-    uint32_t out_len = get32(reply + 24);
-    if (out_len > (uint32_t)(n - 28) || out_len > ProcessInformationLength) return STATUS_DEVICE_NOT_READY;
-    if (out_len && safe_copy(ProcessInformation, reply + 28, out_len) != 0) return STATUS_ACCESS_VIOLATION;
-    if (has_return && ReturnLength && safe_copy(ReturnLength, &returned, sizeof returned) != 0)
+    if (!reply_as(&r, sizeof r, reply, n)) return STATUS_DEVICE_NOT_READY;
+    ULONG returned = r.return_length;
+    if (r.output_length > (uint32_t)(n - (ssize_t)sizeof r) || r.output_length > ProcessInformationLength)
+        return STATUS_DEVICE_NOT_READY;
+    if (r.output_length && safe_copy(ProcessInformation, reply + sizeof r, r.output_length) != 0) return STATUS_ACCESS_VIOLATION;
+    if ((r.flags & IUM_WIRE_RETURN_LENGTH_WRITTEN) && ReturnLength && safe_copy(ReturnLength, &returned, sizeof returned) != 0)
         return STATUS_ACCESS_VIOLATION;
-    return status;
+    return (NTSTATUS)r.status;
 }
 
 NTSTATUS NTAPI NtClose(HANDLE Handle) {
-    unsigned char frame[20], reply[IUM_MAX_FRAME];
-    remember_handle(Handle, 0);
-    header(frame, IUM_MSG_CLOSE, 0);
-    put64(frame + 12, (uint64_t)(uintptr_t)Handle);
+    struct ium_wire_close_request frame = {.header = header(IUM_WIRE_CLOSE), .handle = (uint64_t)(uintptr_t)Handle};
+    unsigned char reply[IUM_WIRE_MAX_FRAME];
+    /* A handle this connection opened: closed here; iumd frees it when the batch goes out
+     * with the next request (or now, when the batch is full). */
+    uintptr_t index = (uintptr_t)Handle >> 2;
+    pthread_mutex_lock(&lock);
+    /* (an iumd that gives view tables knows close batches) */
+    if (!((uintptr_t)Handle & 3) && index > 0 && index <= IUM_MAX_HANDLES && conn_pid == self_pid() && handles[index].pid != 0 &&
+        view_table) {
+        if (handles[index].pidfd >= 0) close(handles[index].pidfd);
+        handles[index].pid = 0;
+        pending_closes[pending_count++] = (uint64_t)(uintptr_t)Handle;
+        if (pending_count == IUM_WIRE_CLOSE_BATCH_MAX) send_with_closes_locked(NULL, 0);
+        pthread_mutex_unlock(&lock);
+        return STATUS_SUCCESS;
+    }
+    pthread_mutex_unlock(&lock);
     ssize_t n = 0;
-    NTSTATUS status = exchange(frame, sizeof frame, reply, &n);
+    struct ium_wire_status_reply r = {0};
+    NTSTATUS status = exchange(&frame, sizeof frame, reply, &n);
     if (!NT_SUCCESS(status)) return status;
-    return n >= 16 ? (NTSTATUS)get32(reply + 12) : STATUS_DEVICE_NOT_READY;
+    return reply_as(&r, sizeof r, reply, n) ? (NTSTATUS)r.status : STATUS_DEVICE_NOT_READY;
 }
 
 /* From user mode the Zw names behave exactly as the Nt names. */

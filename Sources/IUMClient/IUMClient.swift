@@ -6,6 +6,7 @@ import Glibc
 public import IUMProtocol
 public import NTModel
 internal import CLinuxShims
+internal import GuardABI
 
 /// A failure to talk to iumd (NT failures are statuses, not errors).
 public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -26,8 +27,18 @@ public final class IUMClient {
 
     let fd: Int32
     var nextId: UInt32 = 1
-    /// The process each open handle names, for the read probe before a query.
-    var handlePids: [Handle: Int32] = [:]
+    /// What this connection knows of each process handle it opened (the open reply's facts,
+    /// a pidfd for the read probe), for the in-client query.
+    var handles: [Handle: OpenedHandle] = [:]
+    /// The task view table of this process (task_view.h), asked for after the first open.
+    var views: TaskViews?
+    var viewsAsked = false
+
+    struct OpenedHandle {
+        var pid: Int32
+        var pidfd: Int32
+        var reply: OpenReply
+    }
 
     /// Connects.
     /// - Parameter socketPath: The daemon's socket.
@@ -46,7 +57,10 @@ public final class IUMClient {
         self.fd = fd
     }
 
-    deinit { _ = Glibc.close(fd) }
+    deinit {
+        for entry in handles.values where entry.pidfd >= 0 { _ = Glibc.close(entry.pidfd) }
+        _ = Glibc.close(fd)
+    }
 
     func exchange(_ frame: [UInt8]) throws(ClientError) -> (MessageType, WireReader) {
         try sendFrame(frame)
@@ -94,20 +108,77 @@ public final class IUMClient {
     /// `NtOpenProcess`.
     public func openProcess(pid: UInt64, thread: UInt64 = 0, access: AccessMask) throws(ClientError) -> Result<Handle, NTStatus> {
         let target = pid <= UInt64(Int32.max) ? Int32(pid) : 0
+        let pidfd = target > 0 ? ium_pidfd_open(target, 0) : -1
         let request = OpenRequest(clientId: (pid, thread), hasObjectName: false, desiredAccess: access,
-                                  probePassed: Self.readProbe(target))
+                                  probePassed: target != getpid() && pidfd >= 0 && ium_read_probe_pidfd(pidfd) == 1)
         var (_, r) = try exchange(request.encode(requestId: id()))
-        guard let reply = try? StatusReply(&r) else { throw ClientError(message: "malformed open reply", unreachable: false) }
-        guard reply.status == .success else { return .failure(reply.status) }
+        let reply: OpenReply
+        do {
+            reply = try OpenReply(&r)
+        } catch {
+            if pidfd >= 0 { _ = Glibc.close(pidfd) }
+            throw ClientError(message: "malformed open reply", unreachable: false)
+        }
+        guard reply.status == .success else {
+            if pidfd >= 0 { _ = Glibc.close(pidfd) }
+            return .failure(reply.status)
+        }
         let handle = Handle(rawValue: reply.handle)
-        handlePids[handle] = target
+        if let old = handles[handle], old.pidfd >= 0 { _ = Glibc.close(old.pidfd) }
+        handles[handle] = OpenedHandle(pid: target, pidfd: pidfd, reply: reply)
+        if !viewsAsked { askViews() }
         return .success(handle)
+    }
+
+    /// Asks iumd once for this process's task view table and maps it; without one (no guard,
+    /// an older iumd, IUM_IN_CLIENT=0) every query goes to iumd.
+    func askViews() {
+        viewsAsked = true
+        if let value = getenv("IUM_IN_CLIENT"), String(cString: value) == "0" { return }
+        guard (try? sendFrame(Frame.encode(.views, requestId: id()) { _ in })) != nil else { return }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var tableFD: Int32 = -1
+        let n = buffer.withUnsafeMutableBytes { ium_recv_with_fd(fd, $0.baseAddress, $0.count, &tableFD) }
+        defer { if tableFD >= 0 { _ = Glibc.close(tableFD) } }
+        guard n > 0, let frame = try? Frame.decodeHeader(Array(buffer[0..<n])), frame.type == .views else { return }
+        var p = frame.payload
+        guard let reply = try? ViewsReply(&p), reply.status == .success, tableFD >= 0 else { return }
+        views = TaskViews(fd: tableFD, records: reply.records, recordSize: reply.recordSize)
+    }
+
+    /// NtQueryInformationProcess(ProcessBasicInformation) answered in this process from the
+    /// task view table (task_view.h: the mapping iumd's socket path uses too), or nil when
+    /// iumd must answer (another class or length, a handle this connection did not open, an
+    /// exited process, an exec, a cgroup move or new user ids since the open, no table).
+    func queryInClient(handle: Handle, infoClass: UInt32, length: UInt32, bufferAddress: UInt64,
+                       returnLengthAddress: UInt64) -> QueryOutcome? {
+        guard infoClass == 0, length == 48 || length == 64, bufferAddress != 0, bufferAddress % 8 == 0,
+              returnLengthAddress % 4 == 0, let views, let entry = handles[handle],
+              AccessMask(rawValue: entry.reply.grantedAccess).contains(.queryLimitedInformation),
+              var view = views.ask(pid: entry.pid, pidfd: entry.pid == getpid() ? -1 : entry.pidfd),
+              view.start_ticks == entry.reply.startTicks, view.flags & UInt32(IUM_VIEW_ZOMBIE) == 0,
+              view.exec_id == entry.reply.execId, view.cgroup_id == entry.reply.cgroupId,
+              (view.uid, view.euid, view.suid) == entry.reply.uids
+        else { return nil }
+        var context = ium_view_context(creator_pid: entry.reply.creatorPid, table_flags: entry.reply.tableFlags, reserved: 0)
+        let b = ium_view_basic_information(&view, &context)
+        let basic = ProcessBasicInformation(
+            exitStatus: NTStatus(rawValue: b.exit_status), pebBaseAddress: b.peb_base_address, affinityMask: b.affinity_mask,
+            basePriority: b.base_priority, uniqueProcessId: b.unique_process_id,
+            inheritedFromUniqueProcessId: b.inherited_from_unique_process_id)
+        let bytes = length == 48 ? basic.bytes
+            : ProcessExtendedBasicInformation(basicInfo: basic, flags: ProcessFlags(rawValue: b.flags)).bytes
+        return QueryOutcome(status: .success, output: bytes, returnLength: returnLengthAddress == 0 ? nil : length)
     }
 
     /// `NtQueryInformationProcess` into a buffer this client owns at `bufferAddress`.
     public func queryInformationProcess(handle: Handle, infoClass: UInt32, length: UInt32, bufferAddress: UInt64,
                                         returnLengthAddress: UInt64) throws(ClientError) -> QueryOutcome {
-        let probe = [0, 26, 27, 43].contains(infoClass) && handlePids[handle].map(Self.readProbe) == true
+        if let answer = queryInClient(handle: handle, infoClass: infoClass, length: length, bufferAddress: bufferAddress,
+                                      returnLengthAddress: returnLengthAddress) {
+            return answer
+        }
+        let probe = [0, 26, 27, 43].contains(infoClass) && handles[handle].map { Self.readProbe($0.pid) } == true
         let request = QueryRequest(handle: handle, infoClass: infoClass, length: length,
                                    buffer: .writable(address: bufferAddress),
                                    returnLength: returnLengthAddress == 0 ? .absent : .writable(address: returnLengthAddress),
@@ -119,7 +190,7 @@ public final class IUMClient {
 
     /// `NtClose`.
     public func close(handle: Handle) throws(ClientError) -> NTStatus {
-        handlePids[handle] = nil
+        if let entry = handles.removeValue(forKey: handle), entry.pidfd >= 0 { _ = Glibc.close(entry.pidfd) }
         let frame = Frame.encode(.close, requestId: id()) { $0.put(handle.rawValue) }
         var (_, r) = try exchange(frame)
         return (try? StatusReply(&r))?.status ?? .invalidHandle
@@ -178,5 +249,27 @@ public final class IUMClient {
             }
             if !handler(batch.items) || batch.last { return }
         }
+    }
+}
+
+/// A task view table mapped read-only (task_view.h).
+final class TaskViews {
+    let records: UnsafeRawPointer
+    let bytes: Int
+
+    init?(fd: Int32, records count: UInt32, recordSize: UInt32) {
+        guard count == UInt32(IUM_VIEW_RECORDS), recordSize == UInt32(MemoryLayout<ium_view>.size) else { return nil }
+        bytes = Int(count) * MemoryLayout<ium_view>.stride
+        guard let base = mmap(nil, bytes, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else { return nil }
+        records = UnsafeRawPointer(base)
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: records), bytes) }
+
+    /// The kernel's view of process `pid` now, or nil (gone, or the guard did not answer).
+    func ask(pid: Int32, pidfd: Int32) -> ium_view? {
+        var view = ium_view()
+        let table = records.assumingMemoryBound(to: ium_view.self)
+        return ium_view_ask(table, UInt32(bitPattern: ium_gettid()), pid, pidfd, &view) == 0 ? view : nil
     }
 }

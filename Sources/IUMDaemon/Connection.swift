@@ -5,6 +5,7 @@ import Glibc
 #endif
 import IUMProtocol
 import KernelGuard
+import GuardABI
 import Logging
 import NTModel
 import ProcessTable
@@ -24,6 +25,11 @@ final class Connection {
     /// Runs once the current replies are sent (the unload request stops the daemon after it
     /// has answered).
     var afterReplies: (() -> Void)?
+    /// The peer process, once it asked for its task view table; its handles' targets are then
+    /// granted to that table (ViewSlots).
+    var viewClient: ProcessIdentity?
+    /// A file descriptor to attach to the next reply (the view table).
+    var attachment: Int32?
 
     init(fd: Int32, peer: Peer, daemon: DaemonState) {
         self.fd = fd
@@ -43,6 +49,9 @@ final class Connection {
     /// Reads frames until the peer disconnects.
     func serve() {
         defer {
+            if let client = viewClient {
+                daemon.viewSlots?.detach(client, heldPids: session.heldProcesses.map(\.pid))
+            }
             session.closeAll()
             close(fd)
         }
@@ -56,7 +65,17 @@ final class Connection {
             }
             let frame = Array(buffer[0..<min(n, buffer.count)])
             let (replies, keepOpen) = handle(frame, receivedSize: n)
-            for reply in replies where !send(reply) { return }
+            for reply in replies {
+                let sent: Bool
+                if let attached = attachment {
+                    attachment = nil
+                    sent = reply.withUnsafeBytes { ium_send_with_fd(fd, $0.baseAddress, $0.count, attached) } == reply.count
+                    close(attached)
+                } else {
+                    sent = send(reply)
+                }
+                if !sent { return }
+            }
             if let action = afterReplies {
                 afterReplies = nil
                 action()
@@ -87,15 +106,11 @@ final class Connection {
             switch header.type {
             case .open:
                 let request = try OpenRequest(&payload)
-                let result = session.openProcess(
+                let result = session.open(
                     clientId: request.clientId.map { ClientID(process: $0.process, thread: $0.thread) },
                     hasObjectName: request.hasObjectName, desiredAccess: request.desiredAccess,
                     probePassed: request.probePassed)
-                let reply = switch result {
-                case .success(let h): StatusReply(status: .success, handle: h.rawValue)
-                case .failure(let s): StatusReply(status: s)
-                }
-                return ([reply.encode(.open, requestId: header.requestId)], true)
+                return ([openReply(result).encode(requestId: header.requestId)], true)
             case .query:
                 let request = try QueryRequest(&payload)
                 let outcome = session.queryInformationProcess(
@@ -104,7 +119,12 @@ final class Connection {
                 return ([outcome.encode(requestId: header.requestId)], true)
             case .close:
                 let handle = Handle(rawValue: try payload.get())
-                return ([StatusReply(status: session.close(handle)).encode(.close, requestId: header.requestId)], true)
+                return ([StatusReply(status: closeHandle(handle)).encode(.close, requestId: header.requestId)], true)
+            case .closeBatch:
+                for handle in try CloseBatch(&payload).handles { closeHandle(handle) }
+                return ([], true)
+            case .views:
+                return ([viewTable().encode(requestId: header.requestId)], true)
             case .tag:
                 let request = try TagRequest(&payload)
                 return ([tag(request).encode(.tag, requestId: header.requestId)], true)
@@ -133,6 +153,52 @@ final class Connection {
         } catch {
             return ([StatusReply(status: .invalidParameter, message: "\(error)").encode(.error, requestId: header.requestId)], true)
         }
+    }
+
+    /// NtClose on iumd's side: the handle, and its grant in the caller's view table.
+    @discardableResult
+    func closeHandle(_ handle: Handle) -> NTStatus {
+        let target = session.identity(of: handle)
+        let status = session.close(handle)
+        if let client = viewClient, let target, status == .success { daemon.viewSlots?.revoke(client, pid: target.pid) }
+        return status
+    }
+
+    /// The open's reply; a granted handle also grants its process to the caller's view table.
+    func openReply(_ result: Result<OpenedProcess, NTStatus>) -> OpenReply {
+        let opened: OpenedProcess
+        switch result {
+        case .failure(let status): return OpenReply(status: status)
+        case .success(let o): opened = o
+        }
+        let snapshot = opened.snapshot
+        let identity = snapshot.record.identity
+        if let client = viewClient, !snapshot.hasExited { daemon.viewSlots?.grant(client, target: identity) }
+        let view = snapshot.facts.kernelView
+        return OpenReply(
+            status: .success, handle: opened.handle.rawValue, grantedAccess: opened.grantedAccess.rawValue,
+            tableFlags: LinuxFlagAnalogs.tableFlags(facts: snapshot.facts, record: snapshot.record).rawValue,
+            creatorPid: UInt64(UInt32(bitPattern: max(snapshot.record.creatorPid, 0))), startTicks: identity.startTime,
+            execId: view?.exec_id ?? 0, cgroupId: view?.cgroup_id ?? 0,
+            uids: view.map { ($0.uid, $0.euid, $0.suid) } ?? (0, 0, 0))
+    }
+
+    /// The caller's task view table: created for its process on the first request (the fd is
+    /// attached to the reply); the handles it opened before are granted now.
+    func viewTable() -> ViewsReply {
+        guard let slots = daemon.viewSlots else { return ViewsReply(status: .notImplemented) }
+        guard let start = KernelGuard.startTicks(of: peer.pid) else { return ViewsReply(status: .invalidCID) }
+        let client = ProcessIdentity(pid: peer.pid, startTime: start)
+        if viewClient != nil { return ViewsReply(status: .invalidParameter) }
+        do {
+            attachment = try slots.attach(client)
+        } catch {
+            logger.warning("no task view table for a client", metadata: ["error": "\(error)"])
+            return ViewsReply(status: .insufficientResources)
+        }
+        viewClient = client
+        for identity in session.heldProcesses { slots.grant(client, target: identity) }
+        return ViewsReply(status: .success, records: UInt32(IUM_VIEW_RECORDS), recordSize: UInt32(MemoryLayout<ium_view>.size))
     }
 
     private func requestId(_ frame: [UInt8]) -> UInt32 {

@@ -55,10 +55,23 @@ final class DaemonState: Sendable {
     let unloaded = Atomic<Bool>(false)
     private let stopHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
+    /// The clients' task view tables (nil: this guard has none, e.g. an older pinned one).
+    let viewSlots: ViewSlots?
+
     init(configuration: DaemonConfiguration, guard: KernelGuard, audit: AuditStore, logger: Logger) {
         self.configuration = configuration
         self.guardRef = `guard`
-        self.reader = ProcReader(kernel: GuardKernelFacts(guardRef: `guard`))
+        // Task views: a new iumd forgets the last one's clients (they reconnect), then maps
+        // its own table (slot 0).
+        var daemonViews: TaskViewTable?
+        do {
+            try `guard`.resetViews()
+            daemonViews = try `guard`.daemonViewTable()
+        } catch {
+            logger.warning("no task views: queries read /proc and clients ask iumd for every query", metadata: ["error": "\(error)"])
+        }
+        self.viewSlots = daemonViews == nil ? nil : ViewSlots(guardRef: `guard`)
+        self.reader = ProcReader(kernel: GuardKernelFacts(guardRef: `guard`, views: daemonViews))
         self.tagger = Tagger(guardRef: `guard`, reader: reader)
         self.directory = ProcessDirectory(reader: reader)
         self.audit = audit
@@ -303,11 +316,7 @@ public struct DaemonError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-func monotonicMilliseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return UInt64(t.tv_sec) * 1000 + UInt64(t.tv_nsec) / 1_000_000
-}
+func monotonicMilliseconds() -> UInt64 { monotonicNanoseconds() / 1_000_000 }
 
 func unixNanoseconds() -> Int64 {
     var t = timespec()

@@ -34,6 +34,10 @@ public final class ProcessDirectory: Sendable {
     struct State {
         var entries: [Int32: Entry] = [:]
         var objects: [Int32: WeakObject] = [:]
+        /// The objects opened last, kept alive after their handles close: a process opened
+        /// again soon (a driver polling one process) is then answered from the kernel's task
+        /// view instead of a full `/proc` read.
+        var recent: [ProcessObject] = []
         var rescans: UInt64 = 0
         var repairs: UInt64 = 0
     }
@@ -133,15 +137,23 @@ public final class ProcessDirectory: Sendable {
             return existing
         }
         let creator = state.withLock { $0.entries[pid]?.creatorPid }
-        guard let object = try? ProcessObject.open(pid: pid, reader: reader, creatorPid: creator) else { return nil }
-        state.withLock { s in
-            if s.entries[pid] == nil || s.entries[pid]?.startTicks != object.identity.startTime {
-                s.entries[pid] = Entry(startTicks: object.identity.startTime, creatorPid: object.record.creatorPid, comm: "")
+        guard let opened = try? ProcessObject.open(pid: pid, reader: reader, creatorPid: creator) else { return nil }
+        return state.withLock { s in
+            // Two requests may open the same process at once: one object per process, so that
+            // every handle sees the same exit and the same facts.
+            if let other = s.objects[pid]?.object, other.identity == opened.identity, other.isRunning { return other }
+            if s.entries[pid] == nil || s.entries[pid]?.startTicks != opened.identity.startTime {
+                s.entries[pid] = Entry(startTicks: opened.identity.startTime, creatorPid: opened.record.creatorPid, comm: "")
             }
-            s.objects[pid] = WeakObject(object)
+            s.objects[pid] = WeakObject(opened)
+            s.recent.append(opened)
+            if s.recent.count > Self.recentObjects { s.recent.removeFirst(s.recent.count - Self.recentObjects) }
+            return opened
         }
-        return object
     }
+
+    /// How many recently opened objects stay alive (each holds a pidfd).
+    static let recentObjects = 64
 
     /// The table as rows for `ium ps`, with each process's Flags read now.
     /// - Parameters:

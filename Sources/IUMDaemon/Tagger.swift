@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import KernelGuard
+import GuardABI
 import ProcessTable
 internal import CLinuxShims
 
@@ -83,13 +84,20 @@ struct Tagger: Sendable {
     }
 }
 
-/// The facts only the guard knows, for the process table: the tag store.
+/// The facts only the guard knows, for the process table: the tag store and iumd's own task
+/// views (slot 0: everything the kernel knows of a process, fresh at each read).
 struct GuardKernelFacts: KernelFactsProvider {
     let guardRef: KernelGuard
+    let views: TaskViewTable?
     /// Whether the process is tagged secure in the kernel.
     func isTaggedSecure(pid: Int32) -> Bool {
         ((try? guardRef.tagFlags(pid: pid)) ?? 0) & TagFlags.secure.rawValue != 0
     }
-    /// Not read from the kernel yet: nil.
-    func isDumpable(pid: Int32) -> Bool? { nil }
+    /// From the task view (nil without one).
+    func isDumpable(pid: Int32) -> Bool? {
+        guard let view = taskView(pid: pid), view.flags & UInt32(IUM_VIEW_HAS_MM) != 0 else { return nil }
+        return view.dumpable == 1
+    }
+    /// The kernel's view of the process now.
+    func taskView(pid: Int32) -> ium_view? { views?.view(of: pid) }
 }

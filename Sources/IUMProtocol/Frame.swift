@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import NTModel
+internal import IUMWire
 
 /// The ium wire protocol, version 1: one message per SOCK_SEQPACKET datagram on
 /// `/run/ium/iumd.sock`. Every frame starts with a 12-byte header:
@@ -14,16 +15,17 @@ public import NTModel
 ///
 /// The payloads are little-endian, fixed-layout for the NT calls (so the C client encodes
 /// them with a few stores) and length-prefixed strings for the administrative messages.
-/// docs/PROTOCOL.md describes each message.
+/// docs/PROTOCOL.md describes each message; ium_wire.h (CModules/IUMWire) holds the fixed
+/// parts as C structs, which the golden tests compare with this encoder byte for byte.
 public enum Frame {
     /// `IUM1`.
-    public static let magic: UInt32 = 0x314D_5549
+    public static let magic: UInt32 = IUM_WIRE_MAGIC
     /// The protocol version.
-    public static let version: UInt16 = 1
+    public static let version = UInt16(IUM_WIRE_VERSION)
     /// The header size.
-    public static let headerSize = 12
+    public static let headerSize = MemoryLayout<ium_wire_header>.size
     /// The largest frame either side sends or accepts.
-    public static let maximumSize = 65536
+    public static let maximumSize = Int(IUM_WIRE_MAX_FRAME)
 
     /// A header followed by a payload.
     public static func encode(_ type: MessageType, requestId: UInt32, payload: (inout WireWriter) -> Void) -> [UInt8] {
@@ -70,6 +72,11 @@ public enum MessageType: UInt16, Sendable {
     case events = 7
     /// Unload the guard (root): enforcement stops, every tag is gone, iumd stops.
     case unload = 8
+    /// The caller's task view table (the in-client query): a ``ViewsReply`` with the table's
+    /// file descriptor attached (SCM_RIGHTS), to map read-only.
+    case views = 9
+    /// Handles the client already closed on its side (``CloseBatch``): freed, never answered.
+    case closeBatch = 10
     /// A failed request: NT status and message.
     case error = 0xFFFF
 }
@@ -253,5 +260,161 @@ public struct StatusReply: Hashable, Sendable {
         _ = try r.get(UInt32.self)
         handle = try r.get()
         message = try r.getString()
+    }
+}
+
+/// The reply to `.open`: a ``StatusReply``'s first fields, then what the in-client query
+/// needs (task_view.h): the granted access, the flags iumd's table keeps, the creator, and
+/// the process's identity with the exec and cgroup its table flags were computed for.
+public struct OpenReply: Hashable, Sendable {
+    /// The status.
+    public var status: NTStatus
+    /// The handle, 0 on failure.
+    public var handle: UInt64
+    /// The access granted (with the implied rights).
+    public var grantedAccess: UInt32
+    /// IsCrossSessionCreate | IsStronglyNamed (NT Flags bits).
+    public var tableFlags: UInt32
+    /// InheritedFromUniqueProcessId.
+    public var creatorPid: UInt64
+    /// The process's start time, ticks after boot (its identity with the pid).
+    public var startTicks: UInt64
+    /// The exec its table flags describe (the guard's self_exec_id; 0 without a view).
+    public var execId: UInt64
+    /// The cgroup its table flags describe (0 without a view).
+    public var cgroupId: UInt64
+    /// The process's real, effective and saved uids at the open: while they stay the same the
+    /// caller's last view through iumd still holds (what an exited process shows it).
+    public var uids: (UInt32, UInt32, UInt32)
+
+    /// Creates the reply.
+    public init(status: NTStatus, handle: UInt64 = 0, grantedAccess: UInt32 = 0, tableFlags: UInt32 = 0,
+                creatorPid: UInt64 = 0, startTicks: UInt64 = 0, execId: UInt64 = 0, cgroupId: UInt64 = 0,
+                uids: (UInt32, UInt32, UInt32) = (0, 0, 0)) {
+        self.status = status
+        self.handle = handle
+        self.grantedAccess = grantedAccess
+        self.tableFlags = tableFlags
+        self.creatorPid = creatorPid
+        self.startTicks = startTicks
+        self.execId = execId
+        self.cgroupId = cgroupId
+        self.uids = uids
+    }
+
+    /// payload: status u32, 4 bytes of padding, handle u64, access u32, table flags u32,
+    /// creator u64, start ticks u64, exec id u64, cgroup id u64, uid, euid, suid u32, 4 bytes of
+    /// padding (docs/PROTOCOL.md).
+    public func encode(requestId: UInt32) -> [UInt8] {
+        Frame.encode(.open, requestId: requestId) { w in
+            w.put(status.rawValue)
+            w.put(UInt32(0))
+            w.put(handle)
+            w.put(grantedAccess)
+            w.put(tableFlags)
+            w.put(creatorPid)
+            w.put(startTicks)
+            w.put(execId)
+            w.put(cgroupId)
+            w.put(uids.0)
+            w.put(uids.1)
+            w.put(uids.2)
+            w.put(UInt32(0))
+        }
+    }
+
+    /// Decodes the payload.
+    public init(_ r: inout WireReader) throws(ProtocolError) {
+        status = NTStatus(rawValue: try r.get())
+        _ = try r.get(UInt32.self)
+        handle = try r.get()
+        grantedAccess = try r.get()
+        tableFlags = try r.get()
+        creatorPid = try r.get()
+        startTicks = try r.get()
+        execId = try r.get()
+        cgroupId = try r.get()
+        uids = (try r.get(), try r.get(), try r.get())
+        _ = try r.get(UInt32.self)
+    }
+
+    public static func == (a: OpenReply, b: OpenReply) -> Bool {
+        a.status == b.status && a.handle == b.handle && a.grantedAccess == b.grantedAccess && a.tableFlags == b.tableFlags
+            && a.creatorPid == b.creatorPid && a.startTicks == b.startTicks && a.execId == b.execId
+            && a.cgroupId == b.cgroupId && a.uids == b.uids
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(status); h.combine(handle); h.combine(execId); h.combine(cgroupId)
+    }
+}
+
+/// The reply to `.views`: the status (success only with a table attached) and the table's
+/// shape, which the client checks against its own task_view.h.
+public struct ViewsReply: Hashable, Sendable {
+    /// `STATUS_SUCCESS` with a table, else why there is none (no guard, no slot left).
+    public var status: NTStatus
+    /// Records in the table.
+    public var records: UInt32
+    /// Bytes per record.
+    public var recordSize: UInt32
+
+    /// Creates the reply.
+    public init(status: NTStatus, records: UInt32 = 0, recordSize: UInt32 = 0) {
+        self.status = status
+        self.records = records
+        self.recordSize = recordSize
+    }
+
+    /// payload: status u32, records u32, record size u32, 4 bytes of padding.
+    public func encode(requestId: UInt32) -> [UInt8] {
+        Frame.encode(.views, requestId: requestId) { w in
+            w.put(status.rawValue)
+            w.put(records)
+            w.put(recordSize)
+            w.put(UInt32(0))
+        }
+    }
+
+    /// Decodes the payload.
+    public init(_ r: inout WireReader) throws(ProtocolError) {
+        status = NTStatus(rawValue: try r.get())
+        records = try r.get()
+        recordSize = try r.get()
+        _ = try r.get(UInt32.self)
+    }
+}
+
+/// Handles a client closed on its side (it opened them on this connection, so it answered
+/// NtClose itself): iumd frees them before the frame that follows and sends no reply. libium
+/// sends the batch together with its next request (one sendmmsg), so open + query + close
+/// costs one round trip.
+public struct CloseBatch: Hashable, Sendable {
+    /// The handles.
+    public var handles: [Handle]
+
+    /// The most handles in one batch.
+    public static let maximum = Int(IUM_WIRE_CLOSE_BATCH_MAX)
+
+    /// Creates the batch.
+    public init(handles: [Handle]) { self.handles = handles }
+
+    /// payload: count u32, 4 bytes of padding, then count handles u64.
+    public func encode(requestId: UInt32) -> [UInt8] {
+        Frame.encode(.closeBatch, requestId: requestId) { w in
+            w.put(UInt32(handles.count))
+            w.put(UInt32(0))
+            for h in handles { w.put(h.rawValue) }
+        }
+    }
+
+    /// Decodes the payload.
+    public init(_ r: inout WireReader) throws(ProtocolError) {
+        let count = Int(try r.get(UInt32.self))
+        _ = try r.get(UInt32.self)
+        guard count <= Self.maximum else { throw ProtocolError.invalidField("a close batch of \(count) handles") }
+        var handles: [Handle] = []
+        for _ in 0..<count { handles.append(Handle(rawValue: try r.get())) }
+        self.handles = handles
     }
 }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import NTModel
+public import GuardABI
 
-/// How each PROCESS_EXTENDED_BASIC_INFORMATION Flags bit is computed for a Linux process
-/// (DESIGN.md §3, NT-SEMANTICS.md §4). The README's "Flags on Linux" table says the same.
+/// How each PROCESS_EXTENDED_BASIC_INFORMATION Flags bit and BasePriority are computed for a
+/// Linux process. The mapping itself is `ium_view_basic_information` (task_view.h), the one
+/// libium's and IUMClient's in-client query use too: from the guard's task view when there is
+/// one, else from a view built here out of `/proc`. The README's "Flags on Linux" table says
+/// the same.
 public enum LinuxFlagAnalogs {
     /// The Flags of a process from its facts and its record.
     ///
@@ -15,16 +19,7 @@ public enum LinuxFlagAnalogs {
     ///   - record: What was captured when the process was created.
     ///   - exited: Whether the process has exited.
     public static func flags(facts: LinuxProcessFacts, record: ProcessRecord, exited: Bool) -> ProcessFlags {
-        var flags: ProcessFlags = []
-        if record.isCrossSessionCreate { flags.insert(.isCrossSessionCreate) }
-        if isProtected(facts) { flags.insert(.isProtectedProcess) }
-        if facts.isELF32 == true { flags.insert(.isWow64Process) }
-        if isDeleting(facts.stat) { flags.insert(.isProcessDeleting) }
-        if isFrozen(facts) { flags.insert(.isFrozen) }
-        if isBackground(facts) { flags.insert(.isBackground) }
-        if isStronglyNamed(facts) { flags.insert(.isStronglyNamed) }
-        if facts.taggedSecure { flags.insert(.isSecureProcess) }
-        if facts.status.nsPids.count > 1 { flags.insert(.isSubsystemProcess) }
+        var flags = ProcessFlags(rawValue: basicInformation(facts: facts, record: record).flags)
         if exited {
             flags.insert(.isProcessDeleting)
             flags.remove(.isFrozen)
@@ -32,31 +27,57 @@ public enum LinuxFlagAnalogs {
         return flags
     }
 
-    /// Bit 0, IsProtectedProcess: the process is not dumpable (`PR_SET_DUMPABLE` 0, or a
-    /// set-id exec). The kernel provider's answer wins; otherwise `/proc` shows it for a
-    /// process whose effective uid is not 0: the kernel makes the files of a non-dumpable
-    /// process owned by root (`task_dump_owner`). For euid 0 `/proc` cannot tell (the owner is
-    /// root either way) and the bit stays 0 until the kernel guard supplies the fact.
+    /// The mapping's whole answer for a running process (PebBaseAddress as the view allows).
+    public static func basicInformation(facts: LinuxProcessFacts, record: ProcessRecord) -> ium_basic_information {
+        var view = facts.kernelView ?? procView(facts)
+        var context = ium_view_context(creator_pid: UInt64(UInt32(bitPattern: max(record.creatorPid, 0))),
+                                       table_flags: tableFlags(facts: facts, record: record).rawValue, reserved: 0)
+        return ium_view_basic_information(&view, &context)
+    }
+
+    /// The bits iumd's table keeps for the in-client query: IsCrossSessionCreate and
+    /// IsStronglyNamed (valid while the view's exec_id and cgroup_id stay the same).
+    public static func tableFlags(facts: LinuxProcessFacts, record: ProcessRecord) -> ProcessFlags {
+        var flags: ProcessFlags = []
+        if record.isCrossSessionCreate { flags.insert(.isCrossSessionCreate) }
+        if isStronglyNamed(facts) { flags.insert(.isStronglyNamed) }
+        return flags
+    }
+
+    /// A view out of `/proc` (no guard): what the kernel's view would say, as far as `/proc`
+    /// shows it.
+    static func procView(_ facts: LinuxProcessFacts) -> ium_view {
+        var view = ium_view()
+        view.pid = UInt32(bitPattern: facts.stat.pid)
+        view.start_ticks = facts.stat.startTime
+        view.policy = facts.stat.policy
+        view.nice = facts.stat.nice
+        view.cpus = facts.status.cpusAllowed
+        view.start_stack = facts.stat.startStack
+        var bits = UInt32(IUM_VIEW_READABLE)
+        let kthread = facts.stat.flags & ProcStat.pfKthread != 0
+        if kthread { bits |= UInt32(IUM_VIEW_KTHREAD) } else { bits |= UInt32(IUM_VIEW_HAS_MM) }
+        view.dumpable = isProtected(facts) ? 0 : 1
+        if facts.taggedSecure { bits |= UInt32(IUM_VIEW_SECURE) }
+        if facts.stat.flags & ProcStat.pfExiting != 0 { bits |= UInt32(IUM_VIEW_EXITING) }
+        if facts.stat.state == "Z" || facts.stat.state == "X" { bits |= UInt32(IUM_VIEW_ZOMBIE) }
+        if facts.stat.state == "T" { bits |= UInt32(IUM_VIEW_STOPPED) }
+        if facts.cgroupFrozen { bits |= UInt32(IUM_VIEW_FROZEN) }
+        if facts.ioPriorityClass == 3 { bits |= UInt32(IUM_VIEW_IDLE_IO) }
+        if facts.status.nsPids.count > 1 { bits |= UInt32(IUM_VIEW_CHILD_PIDNS) }
+        if facts.isELF32 == true { bits |= UInt32(IUM_VIEW_ADDR32) }
+        view.flags = bits
+        return view
+    }
+
+    /// IsProtectedProcess: not dumpable by its owner. From the kernel when known; else from
+    /// `/proc/PID/status` ownership (task_dump_owner makes it root's when not dumpable), which
+    /// cannot tell for euid 0.
     public static func isProtected(_ facts: LinuxProcessFacts) -> Bool {
         if let dumpable = facts.kernelDumpable { return !dumpable }
         guard facts.stat.flags & ProcStat.pfKthread == 0, let euid = facts.status.euid, euid != 0,
               let owner = facts.statusOwnerUID else { return false }
         return owner != euid
-    }
-
-    /// Bit 2, IsProcessDeleting: `PF_EXITING`, or state Z (zombie) or X (dead).
-    public static func isDeleting(_ stat: ProcStat) -> Bool {
-        stat.flags & ProcStat.pfExiting != 0 || stat.state == "Z" || stat.state == "X"
-    }
-
-    /// Bit 4, IsFrozen: the cgroup v2 reports `frozen 1`, or the process is stopped (state T).
-    public static func isFrozen(_ facts: LinuxProcessFacts) -> Bool {
-        facts.cgroupFrozen || facts.stat.state == "T"
-    }
-
-    /// Bit 5, IsBackground: policy SCHED_BATCH (3) or SCHED_IDLE (5), or I/O class IDLE (3).
-    public static func isBackground(_ facts: LinuxProcessFacts) -> Bool {
-        facts.stat.policy == 3 || facts.stat.policy == 5 || facts.ioPriorityClass == 3
     }
 
     /// Bit 6, IsStronglyNamed: an application identity. A confinement label other than
@@ -69,23 +90,5 @@ public enum LinuxFlagAnalogs {
         }
         guard let cgroup = facts.cgroupPath else { return false }
         return cgroup.split(separator: "/").contains { $0.hasPrefix("app-flatpak-") || $0.hasPrefix("snap.") }
-    }
-
-    /// The NT base priority for a Linux scheduling policy and nice value: realtime policies
-    /// 24 (REALTIME), SCHED_IDLE 4 (IDLE), otherwise by nice: ≤ -15 → 13 (HIGH),
-    /// < 0 → 10 (ABOVE_NORMAL), 0 → 8 (NORMAL), 1…9 → 6 (BELOW_NORMAL), ≥ 10 → 4 (IDLE).
-    public static func basePriority(policy: UInt32, nice: Int32) -> Int32 {
-        switch policy {
-        case 1, 2, 6: return 24
-        case 5: return 4
-        default: break
-        }
-        switch nice {
-        case ...(-15): return 13
-        case ..<0: return 10
-        case 0: return 8
-        case 1...9: return 6
-        default: return 4
-        }
     }
 }

@@ -4,6 +4,8 @@
 import Glibc
 #endif
 internal import CLinuxShims
+import Synchronization
+public import GuardABI
 
 /// What the kernel knows that `/proc` does not show: supplied by the kernel guard when it is
 /// loaded (KernelGuard reads its task-storage tag store and the task's mm flags).
@@ -12,6 +14,9 @@ public protocol KernelFactsProvider: Sendable {
     func isTaggedSecure(pid: Int32) -> Bool
     /// Whether the process is dumpable (`PR_GET_DUMPABLE` != 0), or nil when unknown.
     func isDumpable(pid: Int32) -> Bool?
+    /// What the kernel knows of the process now (guard_abi.h: task views), or nil when no
+    /// guard answers.
+    func taskView(pid: Int32) -> ium_view?
 }
 
 /// The provider used when no kernel guard is loaded: nothing is tagged secure (there is no
@@ -23,6 +28,11 @@ public struct NoKernelFacts: KernelFactsProvider {
     public func isTaggedSecure(pid: Int32) -> Bool { false }
     /// Always nil.
     public func isDumpable(pid: Int32) -> Bool? { nil }
+}
+
+extension KernelFactsProvider {
+    /// No task views: the class 0 facts come from `/proc`.
+    public func taskView(pid: Int32) -> ium_view? { nil }
 }
 
 /// Everything ium reads about one Linux process at one moment, from `/proc` and syscalls.
@@ -47,6 +57,10 @@ public struct LinuxProcessFacts: Hashable, Sendable {
     public var kernelDumpable: Bool?
     /// Whether the kernel tag store marks the process secure.
     public var taggedSecure: Bool
+    /// The guard's view of the process, taken before the `/proc` reads (so a view's exec_id
+    /// and cgroup_id are never newer than the label and cgroup read after it). With a view,
+    /// the class 0 facts come from it (task_view.h), not from the text above.
+    public var kernelView: ium_view?
 
     /// The process's identity.
     public var identity: ProcessIdentity { ProcessIdentity(pid: stat.pid, startTime: stat.startTime) }
@@ -79,6 +93,8 @@ public struct ProcReader: Sendable {
     public var cgroup2Root: String?
     /// The source of kernel-only facts.
     public var kernel: any KernelFactsProvider
+    /// cgroup v2 paths by cgroup id (ids are never reused while the machine runs).
+    let cgroupPaths = CgroupPaths()
 
     /// Creates a reader of the system's `/proc`.
     /// - Parameter kernel: The kernel facts provider (the guard's, or ``NoKernelFacts``).
@@ -92,7 +108,7 @@ public struct ProcReader: Sendable {
     /// - Parameter pid: The process id.
     public func stat(_ pid: Int32) throws(ProcessTableError) -> ProcStat {
         let path = "\(procRoot)/\(pid)/stat"
-        guard let stat = ProcStat(parsing: try ProcFS.text(path)) else {
+        guard let stat = ProcStat(bytes: try ProcFS.read(path)) else {
             throw ProcessTableError(.malformed, path: path)
         }
         return stat
@@ -101,29 +117,72 @@ public struct ProcReader: Sendable {
     /// `/proc/PID/status`.
     /// - Parameter pid: The process id.
     public func status(_ pid: Int32) throws(ProcessTableError) -> ProcStatus {
-        ProcStatus(parsing: try ProcFS.text("\(procRoot)/\(pid)/status"))
+        ProcStatus(bytes: try ProcFS.read("\(procRoot)/\(pid)/status"))
     }
 
     /// Every fact about a process. Facts the kernel hides from the caller are left unknown;
     /// only a process that is gone is an error (``ProcessTableError/Code/noSuchProcess``).
     /// - Parameter pid: The process id.
     public func facts(_ pid: Int32) throws(ProcessTableError) -> LinuxProcessFacts {
+        let view = kernel.taskView(pid: pid)
         let stat = try stat(pid)
         let status = try status(pid)
         let base = "\(procRoot)/\(pid)"
-        let cgroup = try? cgroupPath(pid)
+        guard let view, view.start_ticks == stat.startTime else {
+            let cgroup = try? cgroupPath(pid)
+            return LinuxProcessFacts(
+                stat: stat,
+                status: status,
+                statusOwnerUID: try? ProcFS.ownerUID("\(base)/status"),
+                cgroupPath: cgroup,
+                cgroupFrozen: cgroup.map(isFrozen(cgroup:)) ?? false,
+                ioPriorityClass: { let p = ium_ioprio_get_process(pid); return p < 0 ? nil : p >> 13 }(),
+                securityLabel: securityLabel(pid),
+                isELF32: stat.flags & ProcStat.pfKthread != 0 ? nil : elfIs32Bit("\(base)/exe"),
+                kernelDumpable: kernel.isDumpable(pid: pid),
+                taggedSecure: kernel.isTaggedSecure(pid: pid),
+                kernelView: nil
+            )
+        }
+        // With the kernel's view, read only what it does not have: the label and the cgroup's
+        // path (known by its id once read).
+        let hasMM = view.flags & UInt32(IUM_VIEW_HAS_MM) != 0
         return LinuxProcessFacts(
             stat: stat,
             status: status,
-            statusOwnerUID: try? ProcFS.ownerUID("\(base)/status"),
-            cgroupPath: cgroup,
-            cgroupFrozen: cgroup.map(isFrozen(cgroup:)) ?? false,
-            ioPriorityClass: { let p = ium_ioprio_get_process(pid); return p < 0 ? nil : p >> 13 }(),
+            statusOwnerUID: nil,
+            cgroupPath: cgroupPaths.path(id: view.cgroup_id, read: { try? cgroupPath(pid) },
+                                         stillThere: { kernel.taskView(pid: pid)?.cgroup_id == view.cgroup_id }),
+            cgroupFrozen: view.flags & UInt32(IUM_VIEW_FROZEN) != 0,
+            ioPriorityClass: view.flags & UInt32(IUM_VIEW_IDLE_IO) != 0 ? 3 : nil,
             securityLabel: securityLabel(pid),
-            isELF32: stat.flags & ProcStat.pfKthread != 0 ? nil : elfIs32Bit("\(base)/exe"),
-            kernelDumpable: kernel.isDumpable(pid: pid),
-            taggedSecure: kernel.isTaggedSecure(pid: pid)
+            isELF32: hasMM ? view.flags & UInt32(IUM_VIEW_ADDR32) != 0 : nil,
+            kernelDumpable: hasMM ? view.dumpable == 1 : nil,
+            taggedSecure: view.flags & UInt32(IUM_VIEW_SECURE) != 0,
+            kernelView: view
         )
+    }
+
+    /// The last facts with the kernel's view of now, without reading `/proc`, when the view
+    /// shows nothing that would change the rest: the same process, no exec, the same cgroup,
+    /// the same user ids, not a zombie. Nil when a full read is needed (no guard, no view, or
+    /// any of those changed).
+    ///
+    /// What a view makes stale in `last` (nice, policy, state in `stat`, …) is never read
+    /// where a view exists: the class 0 mapping takes them from the view (task_view.h).
+    /// - Parameters:
+    ///   - last: The facts last read in full for this process.
+    ///   - pid: The process id.
+    public func refreshed(_ last: LinuxProcessFacts, pid: Int32) -> LinuxProcessFacts? {
+        guard let old = last.kernelView, let view = kernel.taskView(pid: pid), view.start_ticks == last.stat.startTime,
+              view.flags & UInt32(IUM_VIEW_ZOMBIE) == 0, view.exec_id == old.exec_id, view.cgroup_id == old.cgroup_id,
+              view.uid == old.uid, view.euid == old.euid, view.suid == old.suid
+        else { return nil }
+        var facts = last
+        facts.kernelView = view
+        facts.taggedSecure = view.flags & UInt32(IUM_VIEW_SECURE) != 0
+        facts.kernelDumpable = view.flags & UInt32(IUM_VIEW_HAS_MM) != 0 ? view.dumpable == 1 : nil
+        return facts
     }
 
     /// The cgroup v2 path of a process (`/` for the root cgroup).
@@ -196,5 +255,35 @@ public struct ProcReader: Sendable {
             return String(parts[4])
         }
         return nil
+    }
+}
+
+/// Views compare by their bytes (a C struct of integers: no padding is left uninitialised by
+/// the guard, and the reader copies whole records).
+extension ium_view: @retroactive Equatable, @retroactive Hashable {
+    public static func == (a: ium_view, b: ium_view) -> Bool {
+        withUnsafeBytes(of: a) { x in withUnsafeBytes(of: b) { y in x.elementsEqual(y) } }
+    }
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: self) { hasher.combine(bytes: $0) }
+    }
+}
+
+/// cgroup v2 paths by cgroup id, at most a few thousand (then forgotten and read again).
+final class CgroupPaths: Sendable {
+    private let paths = Mutex<[UInt64: String]>([:])
+
+    /// The path of cgroup `id`, read with `read` the first time; kept only when `stillThere`
+    /// says the process did not move while it was read.
+    func path(id: UInt64, read: () -> String?, stillThere: () -> Bool) -> String? {
+        if id != 0, let known = paths.withLock({ $0[id] }) { return known }
+        let path = read()
+        if id != 0, let path, stillThere() {
+            paths.withLock { p in
+                if p.count >= 4096 { p.removeAll() }
+                p[id] = path
+            }
+        }
+        return path
     }
 }

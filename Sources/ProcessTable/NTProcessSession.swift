@@ -47,6 +47,16 @@ public struct ClientID: Hashable, Sendable {
     }
 }
 
+/// A process handle just opened, with the process as it was seen at the open.
+public struct OpenedProcess {
+    /// The new handle.
+    public var handle: Handle
+    /// The access granted (with the implied rights).
+    public var grantedAccess: AccessMask
+    /// The process at the open (its facts carry the guard's task view when there is one).
+    public var snapshot: ProcessSnapshot
+}
+
 /// One client's view of the NT process API over real Linux processes: its handle table and
 /// `NtOpenProcess`, `NtQueryInformationProcess`, `NtClose`.
 ///
@@ -106,6 +116,14 @@ public final class NTProcessSession {
     /// - Returns: The new handle or the failure status.
     public func openProcess(clientId: ClientID?, hasObjectName: Bool, desiredAccess: AccessMask,
                             probePassed: Bool = true) -> Result<Handle, NTStatus> {
+        open(clientId: clientId, hasObjectName: hasObjectName, desiredAccess: desiredAccess, probePassed: probePassed)
+            .map(\.handle)
+    }
+
+    /// `NtOpenProcess`, with what the in-client query needs to know of the opened process.
+    public func open(clientId: ClientID?, hasObjectName: Bool, desiredAccess: AccessMask,
+                     probePassed: Bool = true) -> Result<OpenedProcess, NTStatus> {
+        let started = monotonicNanoseconds()
         guard let clientId, !hasObjectName else { return .failure(.invalidParameterMix) }
         guard clientId.process > 0, clientId.process <= UInt64(Int32.max) else { return .failure(.invalidCID) }
         let pid = Int32(clientId.process)
@@ -115,11 +133,26 @@ public final class NTProcessSession {
             else { return .failure(.invalidCID) }
         }
         guard let object = liveObject(pid) ?? referencedObject(pid) else { return .failure(.invalidCID) }
-        let snapshot = snapshot(of: object, probePassed: probePassed)
+        let snapshot = snapshot(of: object, probePassed: probePassed, freshSince: started, viewSuffices: true)
         guard snapshot.callerView.visible else { return .failure(.invalidCID) }
         let granted = ProcessAccessPolicy.grant(
             desired: desiredAccess, caller: relation(to: snapshot), targetIsSecure: snapshot.facts.taggedSecure)
-        return granted.flatMap { handles.insert(.process(object), access: $0) }
+        return granted.flatMap { access in
+            handles.insert(.process(object), access: access).map { OpenedProcess(handle: $0, grantedAccess: access, snapshot: snapshot) }
+        }
+    }
+
+    /// The processes this session's handles name, once per handle.
+    public var heldProcesses: [ProcessIdentity] {
+        handles.all.compactMap { entry -> ProcessIdentity? in
+            if case .process(let object) = entry.1.object { return object.identity } else { return nil }
+        }
+    }
+
+    /// The process a handle of this session names, nil for other handles.
+    public func identity(of handle: Handle) -> ProcessIdentity? {
+        guard let entry = handles.entry(for: handle), case .process(let object) = entry.object else { return nil }
+        return object.identity
     }
 
     /// `NtQueryInformationProcess` with pointers the caller's side has probed.
@@ -137,7 +170,7 @@ public final class NTProcessSession {
     ) -> QueryOutcome {
         NTModel.queryInformationProcess(
             infoClass: infoClass, length: length, buffer: buffer, returnLength: returnLength,
-            handle: resolve(handle, probePassed: probePassed))
+            handle: resolve(handle, probePassed: probePassed, viewSuffices: Self.viewClasses.contains(infoClass)))
     }
 
     /// `NtClose`.
@@ -161,23 +194,30 @@ public final class NTProcessSession {
 
     // MARK: - Resolution
 
-    func resolve(_ handle: Handle, probePassed: Bool) -> HandleResolution {
+    /// The classes answered from the kernel's task view alone (when there is one): basic
+    /// information, Wow64, protection, subsystem.
+    static let viewClasses: Set<UInt32> = [0, 26, 61, 75]
+
+    func resolve(_ handle: Handle, probePassed: Bool, viewSuffices: Bool = false) -> HandleResolution {
         if handle == .currentProcess {
             guard let me = selfObject ?? liveObject(caller.pid) else { return .invalid }
             selfObject = me
-            return .process(granted: .processAllAccess, source: snapshot(of: me, probePassed: probePassed))
+            return .process(granted: .processAllAccess,
+                            source: snapshot(of: me, probePassed: probePassed, viewSuffices: viewSuffices))
         }
         if handle.isNonProcessPseudoHandle { return .otherObjectType }
         guard let entry = handles.entry(for: handle) else { return .invalid }
         switch entry.object {
         case .process(let object):
-            return .process(granted: entry.grantedAccess, source: snapshot(of: object, probePassed: probePassed))
+            return .process(granted: entry.grantedAccess,
+                            source: snapshot(of: object, probePassed: probePassed, viewSuffices: viewSuffices))
         case .debugObject: return .otherObjectType
         }
     }
 
-    private func snapshot(of object: ProcessObject, probePassed: Bool) -> ProcessSnapshot {
-        var snapshot = object.snapshot()
+    private func snapshot(of object: ProcessObject, probePassed: Bool, freshSince: UInt64? = nil,
+                          viewSuffices: Bool = false) -> ProcessSnapshot {
+        var snapshot = object.snapshot(freshSince: freshSince, viewSuffices: viewSuffices)
         snapshot.callerView = view(of: object.identity, exited: snapshot.hasExited, probePassed: probePassed)
         snapshot.debugObjectOpener = { [unowned self] tracer in
             handles.insert(.debugObject(tracerPid: tracer), access: Self.debugAllAccess)

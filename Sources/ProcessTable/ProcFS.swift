@@ -101,31 +101,47 @@ public struct ProcStat: Hashable, Sendable {
     /// Parses the text of `/proc/PID/stat`.
     /// - Parameter text: The file's contents.
     public init?(parsing text: String) {
-        // comm may hold spaces and parentheses: it ends at the last ')'.
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"),
-              let pid = Int32(text[..<open].trimmingSpaces) else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // fields[0] is field (3).
-        func field(_ n: Int) -> Substring? { n - 3 < fields.count ? fields[n - 3] : nil }
-        guard let state = field(3)?.first, let ppid = field(4).flatMap({ Int32($0) }),
-              let session = field(6).flatMap({ Int32($0) }), let flags = field(9).flatMap({ UInt32($0) }),
-              let utime = field(14).flatMap({ UInt64($0) }), let stime = field(15).flatMap({ UInt64($0) }),
-              let nice = field(19).flatMap({ Int32($0) }), let start = field(22).flatMap({ UInt64($0) }),
-              let policy = field(41).flatMap({ UInt32($0) })
+        // Parsed as bytes (the text is ASCII but for comm): String.split over Characters made
+        // this the daemon's hottest code. comm may hold spaces and parentheses: it ends at the
+        // last ')'.
+        guard let parsed = ProcStat(bytes: Array(text.utf8)) else { return nil }
+        self = parsed
+    }
+
+    init?<C: RandomAccessCollection>(bytes b: C) where C.Element == UInt8, C.Index == Int {
+        guard let open = b.firstIndex(of: UInt8(ascii: "(")), let close = b.lastIndex(of: UInt8(ascii: ")")),
+              open < close, let pid = ProcBytes.integer(b, b.startIndex, open).map({ Int32(truncatingIfNeeded: $0) })
+        else { return nil }
+        // Field n (n >= 3) starts after n - 2 spaces following ')'.
+        var starts: [Int] = []
+        starts.reserveCapacity(50)
+        var i = close + 1
+        while i < b.endIndex {
+            while i < b.endIndex && b[i] == UInt8(ascii: " ") { i += 1 }
+            if i >= b.endIndex || b[i] == UInt8(ascii: "\n") { break }
+            starts.append(i)
+            while i < b.endIndex && b[i] != UInt8(ascii: " ") && b[i] != UInt8(ascii: "\n") { i += 1 }
+        }
+        func field(_ n: Int) -> Int64? {
+            n - 3 < starts.count ? ProcBytes.integer(b, starts[n - 3], b.endIndex) : nil
+        }
+        guard starts.count > 38, let ppid = field(4), let session = field(6), let flags = field(9),
+              let utime = field(14), let stime = field(15), let nice = field(19), let start = field(22),
+              let policy = field(41)
         else { return nil }
         self.pid = pid
-        self.comm = String(text[text.index(after: open)..<close])
-        self.state = state
-        self.ppid = ppid
-        self.session = session
-        self.flags = flags
-        self.utime = utime
-        self.stime = stime
-        self.nice = nice
-        self.startTime = start
-        self.startStack = field(28).flatMap { UInt64($0) } ?? 0
-        self.policy = policy
-        self.exitCode = field(52).flatMap { Int32($0.trimmingSpaces) }
+        self.comm = String(decoding: b[(open + 1)..<close], as: UTF8.self)
+        self.state = Character(Unicode.Scalar(b[starts[0]]))
+        self.ppid = Int32(truncatingIfNeeded: ppid)
+        self.session = Int32(truncatingIfNeeded: session)
+        self.flags = UInt32(truncatingIfNeeded: flags)
+        self.utime = UInt64(truncatingIfNeeded: utime)
+        self.stime = UInt64(truncatingIfNeeded: stime)
+        self.nice = Int32(truncatingIfNeeded: nice)
+        self.startTime = UInt64(truncatingIfNeeded: start)
+        self.startStack = field(28).map { UInt64(truncatingIfNeeded: $0) } ?? 0
+        self.policy = UInt32(truncatingIfNeeded: policy)
+        self.exitCode = field(52).map { Int32(truncatingIfNeeded: $0) }
     }
 }
 
@@ -147,31 +163,95 @@ public struct ProcStatus: Hashable, Sendable {
     /// Parses the text of `/proc/PID/status`.
     /// - Parameter text: The file's contents.
     public init(parsing text: String) {
-        for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon]
-            let value = line[line.index(after: colon)...]
-            switch key {
-            case "Uid": uids = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
-            case "Gid": gids = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
-            case "Groups": groups = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
-            case "TracerPid": tracerPid = Int32(value.trimmingSpaces) ?? 0
-            case "NSpid": nsPids = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int32($0) }
-            case "Cpus_allowed":
-                // Comma-separated 32-bit groups, most significant first.
-                let groups = value.trimmingSpaces.split(separator: ",")
-                var mask: UInt64 = 0
-                for (i, group) in groups.reversed().prefix(2).enumerated() {
-                    mask |= (UInt64(group, radix: 16) ?? 0) << (32 * UInt64(i))
+        self.init(bytes: Array(text.utf8))
+    }
+
+    init() {}
+
+    init<C: RandomAccessCollection>(bytes b: C) where C.Element == UInt8, C.Index == Int {
+        var lineStart = b.startIndex
+        while lineStart < b.endIndex {
+            let lineEnd = b[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? b.endIndex
+            if let colon = b[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) {
+                let key = b[lineStart..<colon]
+                let value = colon + 1
+                if key.elementsEqual("Uid".utf8) {
+                    uids = ProcBytes.integers(b, value, lineEnd).map { UInt32(truncatingIfNeeded: $0) }
+                } else if key.elementsEqual("Gid".utf8) {
+                    gids = ProcBytes.integers(b, value, lineEnd).map { UInt32(truncatingIfNeeded: $0) }
+                } else if key.elementsEqual("Groups".utf8) {
+                    groups = ProcBytes.integers(b, value, lineEnd).map { UInt32(truncatingIfNeeded: $0) }
+                } else if key.elementsEqual("TracerPid".utf8) {
+                    tracerPid = Int32(truncatingIfNeeded: ProcBytes.integer(b, value, lineEnd) ?? 0)
+                } else if key.elementsEqual("NSpid".utf8) {
+                    nsPids = ProcBytes.integers(b, value, lineEnd).map { Int32(truncatingIfNeeded: $0) }
+                } else if key.elementsEqual("Cpus_allowed".utf8) {
+                    // Comma-separated 32-bit groups in hex, most significant first: the last two.
+                    var mask: UInt64 = 0, shift: UInt64 = 0, groupEnd = lineEnd, i = lineEnd
+                    while i > value && shift < 64 {
+                        i -= 1
+                        if b[i] == UInt8(ascii: ",") || i == value {
+                            mask |= ProcBytes.hex(b, b[i] == UInt8(ascii: ",") ? i + 1 : i, groupEnd) << shift
+                            shift += 32
+                            groupEnd = i
+                        }
+                    }
+                    cpusAllowed = mask
                 }
-                cpusAllowed = mask
-            default: continue
             }
+            lineStart = lineEnd + 1
         }
     }
 
-    /// The effective uid.
     public var euid: UInt32? { uids.count > 1 ? uids[1] : nil }
+}
+
+/// Integers out of `/proc` text, as bytes.
+enum ProcBytes {
+    /// The decimal integer (optionally negative) that starts at or after `from` (skipping
+    /// spaces and tabs), before `to`; nil when there is none.
+    static func integer<C: RandomAccessCollection>(_ b: C, _ from: Int, _ to: Int) -> Int64? where C.Element == UInt8, C.Index == Int {
+        var i = from
+        while i < to && (b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "\t")) { i += 1 }
+        var negative = false
+        if i < to && b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var value: Int64 = 0, digits = 0
+        while i < to, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
+            value = value &* 10 &+ Int64(b[i] - UInt8(ascii: "0"))
+            digits += 1
+            i += 1
+        }
+        return digits == 0 ? nil : negative ? -value : value
+    }
+
+    /// Every whitespace-separated decimal integer in [from, to).
+    static func integers<C: RandomAccessCollection>(_ b: C, _ from: Int, _ to: Int) -> [Int64] where C.Element == UInt8, C.Index == Int {
+        var result: [Int64] = []
+        var i = from
+        while i < to {
+            while i < to && (b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "\t")) { i += 1 }
+            let start = i
+            while i < to && b[i] != UInt8(ascii: " ") && b[i] != UInt8(ascii: "\t") { i += 1 }
+            if start < i, let n = integer(b, start, i) { result.append(n) }
+        }
+        return result
+    }
+
+    /// The hexadecimal number in [from, to), other characters skipped.
+    static func hex<C: RandomAccessCollection>(_ b: C, _ from: Int, _ to: Int) -> UInt64 where C.Element == UInt8, C.Index == Int {
+        var value: UInt64 = 0
+        for i in from..<to { if let d = hexDigit(b[i]) { value = value << 4 | UInt64(d) } }
+        return value
+    }
+
+    static func hexDigit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
 }
 
 extension StringProtocol {

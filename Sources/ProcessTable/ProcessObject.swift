@@ -5,6 +5,7 @@ import Glibc
 #endif
 public import NTModel
 internal import CLinuxShims
+internal import GuardABI
 import Synchronization
 
 /// How and when a process ended.
@@ -47,6 +48,8 @@ public final class ProcessObject: Sendable {
 
     struct State {
         var facts: LinuxProcessFacts
+        /// When `facts` were read (CLOCK_MONOTONIC nanoseconds).
+        var readAt: UInt64
         var exit: ProcessExit?
     }
 
@@ -57,7 +60,7 @@ public final class ProcessObject: Sendable {
         self.record = record
         self.reader = reader
         self.pidfd = pidfd
-        self.state = Mutex(State(facts: facts, exit: nil))
+        self.state = Mutex(State(facts: facts, readAt: monotonicNanoseconds(), exit: nil))
     }
 
     deinit { if pidfd >= 0 { close(pidfd) } }
@@ -103,14 +106,38 @@ public final class ProcessObject: Sendable {
     }
 
     /// The facts as of now: read again while the process runs, the last ones after it exited.
-    public func snapshot() -> ProcessSnapshot {
-        if let exit = state.withLock({ $0.exit }) {
-            return ProcessSnapshot(record: record, facts: lastFacts, exit: exit, reader: reader)
+    /// - Parameters:
+    ///   - freshSince: Facts read at or after this time (CLOCK_MONOTONIC nanoseconds, e.g.
+    ///     when the request began: the object was just opened for it) are current enough.
+    ///   - viewSuffices: The caller needs only what the kernel's task view gives (class 0,
+    ///     the open's access check): no `/proc` read when the view allows it
+    ///     (``ProcReader/refreshed(_:pid:)``).
+    public func snapshot(freshSince: UInt64? = nil, viewSuffices: Bool = false) -> ProcessSnapshot {
+        let (exited, last, lastReadAt) = state.withLock { s in (s.exit, s.facts, s.readAt) }
+        if let exited {
+            return ProcessSnapshot(record: record, facts: last, exit: exited, reader: reader)
         }
-        if ium_pidfd_exited(pidfd) == 0, let facts = try? reader.facts(identity.pid),
-           facts.identity == identity, facts.stat.state != "Z" {
+        if let freshSince, lastReadAt >= freshSince { return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader) }
+        if viewSuffices, let facts = reader.refreshed(last, pid: identity.pid) {
             state.withLock { $0.facts = facts }
             return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+        }
+        let readAt = monotonicNanoseconds()
+        if ium_pidfd_exited(pidfd) == 0, let facts = try? reader.facts(identity.pid),
+           facts.identity == identity, facts.stat.state != "Z" {
+            state.withLock { s in
+                s.facts = facts
+                s.readAt = readAt
+            }
+            return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+        }
+        // The last word on the process: a zombie still has its tag (a client that queried it
+        // only through its task view left these facts older).
+        if let view = reader.kernel.taskView(pid: identity.pid), view.start_ticks == identity.startTime {
+            state.withLock { s in
+                s.facts.kernelView = view
+                s.facts.taggedSecure = view.flags & UInt32(IUM_VIEW_SECURE) != 0
+            }
         }
         let exit = noteExit()
         return ProcessSnapshot(record: record, facts: lastFacts, exit: exit, reader: reader)
@@ -232,17 +259,23 @@ public struct ProcessSnapshot: ProcessInformationSource {
     public func basicInformation() -> ProcessBasicInformation {
         let exitStatus: NTStatus
         if let exit {
-            exitStatus = callerView.mayRead || KernelFeatures.exitStatusForEveryone ? exit.ntExitStatus : .success
+            // A secure process's exit code: the lsm guard refuses the kernel's read check on the
+            // zombie, so /proc hides it from every other process (a caller's earlier view does
+            // not outlive the tag).
+            let mayRead = callerView.mayRead && !(facts.taggedSecure && callerView != .everything)
+            exitStatus = mayRead || KernelFeatures.exitStatusForEveryone ? exit.ntExitStatus : .success
         } else {
             exitStatus = .pending
         }
+        let mapped = LinuxFlagAnalogs.basicInformation(facts: facts, record: record)
         return ProcessBasicInformation(
             exitStatus: exitStatus,
-            pebBaseAddress: hasExited || !callerView.mayRead ? 0 : callerView.startStack ?? facts.stat.startStack,
-            affinityMask: facts.status.cpusAllowed,
-            basePriority: LinuxFlagAnalogs.basePriority(policy: facts.stat.policy, nice: facts.stat.nice),
+            pebBaseAddress: hasExited || !callerView.mayRead ? 0
+                : callerView.startStack ?? facts.kernelView?.start_stack ?? facts.stat.startStack,
+            affinityMask: mapped.affinity_mask,
+            basePriority: mapped.base_priority,
             uniqueProcessId: UInt64(UInt32(bitPattern: record.identity.pid)),
-            inheritedFromUniqueProcessId: UInt64(UInt32(bitPattern: max(record.creatorPid, 0)))
+            inheritedFromUniqueProcessId: mapped.inherited_from_unique_process_id
         )
     }
 
@@ -279,7 +312,8 @@ public struct ProcessSnapshot: ProcessInformationSource {
     /// 0 for a 64-bit process; for a 32-bit one its initial stack address (1 if hidden).
     /// 0 for a caller that may not read `/proc/PID/exe`.
     public func wow64PebAddress() -> UInt64 {
-        guard callerView.mayRead, facts.isELF32 == true else { return 0 }
+        let elf32 = facts.kernelView.map { $0.flags & UInt32(IUM_VIEW_ADDR32) != 0 } ?? (facts.isELF32 == true)
+        guard callerView.mayRead, elf32 else { return 0 }
         return max(basicInformation().pebBaseAddress, 1)
     }
 
@@ -303,7 +337,10 @@ public struct ProcessSnapshot: ProcessInformationSource {
     public func protection() -> UInt8 { 0 }
 
     /// 1 (WSL) for a process in another PID namespace, consistent with IsSubsystemProcess.
-    public func subsystem() -> UInt32 { facts.status.nsPids.count > 1 ? 1 : 0 }
+    public func subsystem() -> UInt32 {
+        if let view = facts.kernelView { return view.flags & UInt32(IUM_VIEW_CHILD_PIDNS) != 0 ? 1 : 0 }
+        return facts.status.nsPids.count > 1 ? 1 : 0
+    }
 
     static func quoteArgument(_ arg: String) -> String {
         guard arg.isEmpty || arg.contains(where: { $0 == " " || $0 == "\t" || $0 == "\"" }) else { return arg }
@@ -343,4 +380,11 @@ public enum BootClock {
         clock_gettime(CLOCK_REALTIME, &now)
         return KernelUserTimes.unixEpochAsFileTime + Int64(now.tv_sec) * 10_000_000 + Int64(now.tv_nsec) / 100
     }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+public func monotonicNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }

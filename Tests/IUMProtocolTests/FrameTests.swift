@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Testing
 import NTModel
+import IUMWire
 @testable import IUMProtocol
 
 @Suite("Wire protocol")
@@ -27,6 +28,68 @@ struct FrameTests {
         }
         var (_, _, r) = try Frame.decodeHeader(StatusReply(status: .success, handle: 8).encode(.open, requestId: 1))
         #expect(try StatusReply(&r) == StatusReply(status: .success, handle: 8))
+    }
+
+    // Golden frames: the Swift encoder and ium_wire.h's C structs (libium's encoder) give the
+    // same bytes for the same values.
+    private func cBytes<T>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+    private func cHeader(_ type: ium_wire_type, _ id: UInt32) -> ium_wire_header {
+        ium_wire_header(magic: IUM_WIRE_MAGIC, version: UInt16(IUM_WIRE_VERSION), type: UInt16(type.rawValue), request_id: id)
+    }
+
+    @Test("golden: open request, open reply, query request and reply, close, close batch, views reply, status reply")
+    func goldenFramesMatchTheCHeader() throws {
+        let open = OpenRequest(clientId: (4242, 7), hasObjectName: true, desiredAccess: AccessMask(rawValue: 0x1400), probePassed: true)
+        #expect(open.encode(requestId: 9) == cBytes(ium_wire_open_request(
+            header: cHeader(IUM_WIRE_OPEN, 9), pid: 4242, tid: 7, desired_access: 0x1400,
+            flags: IUM_WIRE_OPEN_CLIENT_ID | IUM_WIRE_OPEN_OBJECT_NAME | IUM_WIRE_OPEN_PROBED)))
+
+        let reply = OpenReply(status: .success, handle: 8, grantedAccess: 0x1000, tableFlags: 0x48, creatorPid: 77,
+                              startTicks: 123_456, execId: 3, cgroupId: 0xABCD, uids: (1000, 1001, 1002))
+        #expect(reply.encode(requestId: 9) == cBytes(ium_wire_open_reply(
+            header: cHeader(IUM_WIRE_OPEN, 9), status: 0, reserved: 0, handle: 8, granted_access: 0x1000, table_flags: 0x48,
+            creator_pid: 77, start_ticks: 123_456, exec_id: 3, cgroup_id: 0xABCD, uids: (1000, 1001, 1002), reserved2: 0)))
+
+        let query = QueryRequest(handle: Handle(rawValue: 12), infoClass: 27, length: 520, buffer: .writable(address: 0x7000_1000),
+                                 returnLength: .unwritable(address: 0x10), probePassed: true)
+        #expect(query.encode(requestId: 3) == cBytes(ium_wire_query_request(
+            header: cHeader(IUM_WIRE_QUERY, 3), handle: 12, info_class: 27, length: 520, buffer: 0x7000_1000,
+            return_length: 0x10, buffer_state: UInt8(IUM_WIRE_POINTER_WRITABLE),
+            return_length_state: UInt8(IUM_WIRE_POINTER_FAULTS), flags: UInt8(IUM_WIRE_QUERY_PROBED), reserved: 0)))
+
+        let outcome = QueryOutcome(status: .infoLengthMismatch, output: [], returnLength: 64)
+        #expect(outcome.encode(requestId: 3) == cBytes(ium_wire_query_reply(
+            header: cHeader(IUM_WIRE_QUERY, 3), status: 0xC000_0004, return_length: 64,
+            flags: IUM_WIRE_RETURN_LENGTH_WRITTEN, output_length: 0)))
+
+        #expect(Frame.encode(.close, requestId: 5) { $0.put(UInt64(16)) }
+                == cBytes(ium_wire_close_request(header: cHeader(IUM_WIRE_CLOSE, 5), handle: 16)))
+
+        var cBatch = ium_wire_close_batch() // (a flexible array member: no memberwise initializer)
+        cBatch.header = cHeader(IUM_WIRE_CLOSE_BATCH, 6)
+        cBatch.count = 2
+        let batch = CloseBatch(handles: [Handle(rawValue: 4), Handle(rawValue: 8)]).encode(requestId: 6)
+        #expect(batch == cBytes(cBatch) + cBytes(UInt64(4)) + cBytes(UInt64(8)))
+
+        #expect(ViewsReply(status: .success, records: 64, recordSize: 80).encode(requestId: 2) == cBytes(ium_wire_views_reply(
+            header: cHeader(IUM_WIRE_VIEWS, 2), status: 0, records: 64, record_size: 80, reserved: 0)))
+
+        #expect(StatusReply(status: .accessDenied, handle: 0, message: "no").encode(.tag, requestId: 4)
+                == cBytes(ium_wire_status_reply(header: cHeader(IUM_WIRE_TAG, 4), status: 0xC000_0022, reserved: 0, handle: 0,
+                                                message_length: 2)) + Array("no".utf8))
+
+        #expect(TagRequest(pid: 99).encode(requestId: 1) == cBytes(ium_wire_tag_request(header: cHeader(IUM_WIRE_TAG, 1), pid: 99)))
+    }
+
+    @Test("every message type has ium_wire.h's value")
+    func messageTypes() {
+        let c: [(MessageType, ium_wire_type)] = [
+            (.open, IUM_WIRE_OPEN), (.query, IUM_WIRE_QUERY), (.close, IUM_WIRE_CLOSE), (.tag, IUM_WIRE_TAG),
+            (.list, IUM_WIRE_LIST), (.status, IUM_WIRE_STATUS), (.events, IUM_WIRE_EVENTS), (.unload, IUM_WIRE_UNLOAD),
+            (.views, IUM_WIRE_VIEWS), (.closeBatch, IUM_WIRE_CLOSE_BATCH), (.error, IUM_WIRE_ERROR),
+        ]
+        for (swift, wire) in c { #expect(UInt32(swift.rawValue) == wire.rawValue, "\(swift)") }
+        #expect(CloseBatch.maximum == Int(IUM_WIRE_CLOSE_BATCH_MAX))
     }
 
     @Test("a query outcome round-trips with and without ReturnLength")

@@ -21,6 +21,50 @@ struct GuardABITests {
         #expect(MemoryLayout<ium_denial>.offset(of: \.filename) == 64)
     }
 
+    @Test("task views: the record's layout, and the one mapping to class 0 bit by bit (task_view.h)")
+    func taskViewMapping() {
+        #expect(MemoryLayout<ium_view>.size == 80)
+        #expect(MemoryLayout<ium_view>.offset(of: \.start_ticks) == 16)
+        #expect(MemoryLayout<ium_view>.offset(of: \.policy) == 56)
+        func map(_ flags: UInt32, policy: UInt32 = 0, nice: Int32 = 0, dumpable: UInt32 = 1,
+                 table: UInt32 = 0) -> ium_basic_information {
+            var v = ium_view()
+            v.pid = 4242
+            v.flags = flags
+            v.policy = policy
+            v.nice = nice
+            v.dumpable = dumpable
+            v.cpus = 0b1010
+            v.start_stack = 0x7FFF_0000
+            var c = ium_view_context(creator_pid: 7, table_flags: table, reserved: 0)
+            return ium_view_basic_information(&v, &c)
+        }
+        let plain = map(IUM_VIEW_HAS_MM)
+        #expect(plain.exit_status == 0x103 && plain.unique_process_id == 4242 && plain.inherited_from_unique_process_id == 7)
+        #expect(plain.affinity_mask == 0b1010 && plain.base_priority == 8 && plain.flags == 0)
+        #expect(plain.peb_base_address == 0, "start_stack only after a passed read check")
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_READABLE).peb_base_address == 0x7FFF_0000)
+        #expect(map(IUM_VIEW_HAS_MM, dumpable: 0).flags == UInt32(IUM_NT_PROTECTED))
+        #expect(map(IUM_VIEW_HAS_MM, dumpable: 2).flags == UInt32(IUM_NT_PROTECTED))
+        #expect(map(IUM_VIEW_KTHREAD, dumpable: 0).flags == 0, "no address space: not protected")
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_ADDR32).flags == 0, "32-bit only to a caller that may read it")
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_ADDR32 | IUM_VIEW_READABLE).flags == UInt32(IUM_NT_WOW64))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_EXITING).flags == UInt32(IUM_NT_DELETING))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_STOPPED).flags == UInt32(IUM_NT_FROZEN))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_FROZEN).flags == UInt32(IUM_NT_FROZEN))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_FROZEN | IUM_VIEW_ZOMBIE).flags == UInt32(IUM_NT_DELETING))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_IDLE_IO).flags == UInt32(IUM_NT_BACKGROUND))
+        #expect(map(IUM_VIEW_HAS_MM, policy: 3).flags == UInt32(IUM_NT_BACKGROUND))
+        #expect(map(IUM_VIEW_HAS_MM, policy: 5).flags == UInt32(IUM_NT_BACKGROUND))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_SECURE).flags == UInt32(IUM_NT_SECURE))
+        #expect(map(IUM_VIEW_HAS_MM | IUM_VIEW_CHILD_PIDNS).flags == UInt32(IUM_NT_SUBSYSTEM))
+        let kept = UInt32(IUM_NT_CROSS_SESSION | IUM_NT_STRONGLY_NAMED)
+        #expect(map(IUM_VIEW_HAS_MM, table: kept | UInt32(IUM_NT_SECURE)).flags == kept, "iumd keeps only those two")
+        #expect(map(IUM_VIEW_HAS_MM, policy: 1).base_priority == 24 && map(IUM_VIEW_HAS_MM, policy: 5).base_priority == 4)
+        #expect(map(IUM_VIEW_HAS_MM, nice: -15).base_priority == 13 && map(IUM_VIEW_HAS_MM, nice: -1).base_priority == 10)
+        #expect(map(IUM_VIEW_HAS_MM, nice: 9).base_priority == 6 && map(IUM_VIEW_HAS_MM, nice: 10).base_priority == 4)
+    }
+
     @Test("a denial record decodes field by field; a short or unknown record does not crash")
     func decode() {
         var denial = ium_denial()

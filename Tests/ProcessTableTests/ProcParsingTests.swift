@@ -2,6 +2,7 @@
 import Testing
 @testable import ProcessTable
 import NTModel
+import GuardABI
 
 @Suite("/proc parsing")
 struct ProcParsingTests {
@@ -38,15 +39,15 @@ struct ProcParsingTests {
         #expect(s.cpusAllowed == 0xFF_0000_0003)
     }
 
-    @Test("the base priority follows the policy and the nice value")
+    @Test("the base priority follows the policy and the nice value (task_view.h, the one mapping)")
     func basePriority() {
-        #expect(LinuxFlagAnalogs.basePriority(policy: 0, nice: 0) == 8)
-        #expect(LinuxFlagAnalogs.basePriority(policy: 0, nice: -5) == 10)
-        #expect(LinuxFlagAnalogs.basePriority(policy: 0, nice: -20) == 13)
-        #expect(LinuxFlagAnalogs.basePriority(policy: 0, nice: 5) == 6)
-        #expect(LinuxFlagAnalogs.basePriority(policy: 0, nice: 19) == 4)
-        #expect(LinuxFlagAnalogs.basePriority(policy: 5, nice: 0) == 4)
-        #expect(LinuxFlagAnalogs.basePriority(policy: 1, nice: 0) == 24)
+        #expect(ium_base_priority(0, 0) == 8)
+        #expect(ium_base_priority(0, -5) == 10)
+        #expect(ium_base_priority(0, -20) == 13)
+        #expect(ium_base_priority(0, 5) == 6)
+        #expect(ium_base_priority(0, 19) == 4)
+        #expect(ium_base_priority(5, 0) == 4)
+        #expect(ium_base_priority(1, 0) == 24)
     }
 
     @Test("command lines are quoted as CommandLineToArgvW reads them")

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # iumd and its clients end to end, on whatever backend this kernel gives (host: kill;
-# VM: lsm). Needs root. Environment: IUM, IUMD, VICTIM, ATTACK, NT_RULES, IS_SECURE.
+# VM: lsm). Needs root. Environment: IUM, IUMD, VICTIM, ATTACK, NT_RULES, IS_SECURE,
+# CALLER_VIEW, FRESHNESS (FRESHNESS_ROUNDS: its rounds, 3000).
 # Starts a private iumd (its guard under /sys/fs/bpf/ium-test-<pid>, its own socket and
 # database: the machine's guard is never touched); prints a table and
 # "N passed, N failed, N skipped"; exits non-zero when a case failed.
@@ -60,6 +61,11 @@ rc=$?
 [ "$(tl_ask check)" = intact ] && tl_pass "the secret is intact" || tl_fail "the secret is intact" "$(tail -n 1 "$VOUT")"
 "$IUM" query "$VPID" > "$W/query.out" 2>&1
 grep -q '^    IsSecureProcess       1$' "$W/query.out" && tl_pass "ium query shows IsSecureProcess 1" || tl_fail "ium query shows IsSecureProcess 1" "$(head -c 300 "$W/query.out")"
+# IUMClient answers class 0 in the client (its task view) with iumd's bytes.
+in_client=$("$IUM" query "$VPID" --json 2>&1)
+through_iumd=$(IUM_IN_CLIENT=0 "$IUM" query "$VPID" --json 2>&1)
+[ "$in_client" = "$through_iumd" ] && tl_pass "ium query: the in-client answer equals iumd's" \
+    || tl_fail "ium query: the in-client answer equals iumd's" "$in_client vs $through_iumd"
 # The caller's view: root sees what the kernel shows root. Under lsm the guard refuses root's
 # ptrace read check on a secure process, so /proc/P/stat shows root no stack address and
 # /proc/P/exe is unreadable: iumd's answer is the same (PebBaseAddress 0, the image as [comm]).
@@ -131,6 +137,15 @@ for uid in 0 65534 1000; do
     if [ $rc -eq 0 ] && [ "${n:-0}" -ge 150 ]; then tl_pass "uid $uid: $summary"
     else tl_fail "uid $uid: iumd shows what the kernel shows" "$(grep FAIL "$W/view.out" | head -n 3 | tr '\n' ' ') $summary"; fi
 done
+
+# The in-client query (libium's task view) and the socket path give the kernel's view right
+# after each change completed: thousands of random changes under load, then with iumd stopped
+# (no round trip), after a tag and at the exit.
+"$FRESHNESS" "${FRESHNESS_ROUNDS:-3000}" "$TL_DAEMON" "$IUM" > "$W/fresh.out" 2>&1
+rc=$?
+summary=$(tail -n 1 "$W/fresh.out")
+if [ $rc -eq 0 ]; then tl_pass "$summary"
+else tl_fail "in-client and socket answers equal the kernel's view" "$(grep FAIL "$W/fresh.out" | head -n 3 | tr '\n' ' ') $summary"; fi
 
 # /proc mounted with hidepid=2: iumd hides from a user what /proc hides from it. iumd runs in
 # a mount namespace of its own whose /proc is a new procfs instance with hidepid=2 (the

@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "ntddk.h"
+#include "proc_text.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -48,23 +49,13 @@ struct view {
     char *cmdline; /* the whole command line, arguments joined by spaces (malloc'd) */
 };
 
-static int read_file(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = 0;
-    return (int)n;
-}
-
 /* The kernel's view of process pid for this user; 0, or -1 when the process is gone. */
 static int kernel_view(pid_t pid, struct view *v) {
     char path[64], stat[4096];
     memset(v, 0, sizeof *v);
     v->elf32 = -1;
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (read_file(path, stat, sizeof stat) <= 0) return -1;
+    if (read_text(path, stat, sizeof stat) <= 0) return -1;
     char *open_paren = strchr(stat, '('), *close_paren = strrchr(stat, ')');
     if (!open_paren || !close_paren) return -1;
     snprintf(v->comm, sizeof v->comm, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
@@ -80,7 +71,7 @@ static int kernel_view(pid_t pid, struct view *v) {
     }
     char status[8192];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (read_file(path, status, sizeof status) <= 0) return -1;
+    if (read_text(path, status, sizeof status) <= 0) return -1;
     char *line = strstr(status, "TracerPid:");
     v->tracer = line ? strtol(line + 10, NULL, 10) : 0;
     line = strstr(status, "NSpid:");

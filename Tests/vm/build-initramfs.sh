@@ -47,6 +47,7 @@ copy "$IUM_BIN" /usr/local/bin/ium
 copy "$IUMD_BIN" /usr/local/bin/iumd
 copy "$NT_RULES" /usr/local/bin/nt_rules
 copy "$(dirname "$NT_RULES")/caller_view" /usr/local/bin/caller_view
+copy "$(dirname "$NT_RULES")/freshness" /usr/local/bin/freshness
 copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
 mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib" "$root/ium/vm"

@@ -94,11 +94,33 @@ struct signal_struct {
 };
 
 struct mm_struct { unsigned long flags; unsigned long start_stack; };
+/* 6.18: mm->flags became a bitmap (mm_flags_t); its first word holds the same bits. */
+struct mm_flags_t___618 { unsigned long __mm_flags[1]; };
+struct mm_struct___618 { struct mm_flags_t___618 flags; };
+
+struct thread_info { unsigned long flags; };
+struct cpumask { unsigned long bits[1]; }; /* the first 64 CPUs */
+typedef struct { unsigned int val; } kuid_t;
+struct cred { kuid_t uid; kuid_t suid; kuid_t euid; };
+struct kernfs_node { u64 id; };
+struct cgroup { unsigned long flags; struct kernfs_node *kn; };
+struct css_set { struct cgroup *dfl_cgrp; };
+struct io_context { unsigned short ioprio; };
 
 struct seccomp_filter { struct seccomp_filter *prev; void *notif; };
 struct seccomp { int mode; struct seccomp_filter *filter; };
 
 struct task_struct {
+    struct thread_info thread_info;
+    unsigned int __state;
+    int exit_state;
+    int static_prio;
+    unsigned int policy;
+    struct cpumask cpus_mask;
+    u64 self_exec_id;
+    struct css_set *cgroups;
+    struct io_context *io_context;
+    const struct cred *real_cred;
     unsigned int flags;
     unsigned int ptrace;
     pid_t pid;
@@ -119,7 +141,6 @@ struct task_struct {
 enum pid_type { PIDTYPE_PID, PIDTYPE_TGID, PIDTYPE_PGID, PIDTYPE_SID, PIDTYPE_MAX };
 
 struct kernel_siginfo { int si_signo; int si_errno; int si_code; };
-struct cred;
 struct linux_binprm { struct file *file; const char *filename; int unsafe; };
 struct pt_regs { unsigned long dx; unsigned long orig_ax; };
 

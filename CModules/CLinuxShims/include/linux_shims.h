@@ -13,6 +13,9 @@
 /* pidfd_open(2): a file descriptor that refers to the process `pid`. */
 int ium_pidfd_open(pid_t pid, unsigned int flags);
 
+/* The calling thread's id. */
+pid_t ium_gettid(void);
+
 /* ioprio_get(IOPRIO_WHO_PROCESS, pid): the I/O priority (class << 13 | data). */
 int ium_ioprio_get_process(pid_t pid);
 
@@ -38,6 +41,11 @@ int ium_peer_cred(int fd, int *pid, unsigned int *uid, unsigned int *gid);
 int ium_seqpacket_listen(const char *path, int backlog);
 int ium_seqpacket_connect(const char *path);
 
+/* One frame with one file descriptor attached (SCM_RIGHTS): the bytes sent, or -1. */
+ssize_t ium_send_with_fd(int sock, const void *buf, size_t len, int fd);
+/* Receives one frame and at most one attached file descriptor (*fd: it, or -1). */
+ssize_t ium_recv_with_fd(int sock, void *buf, size_t len, int *fd);
+
 /* accept4(fd, NULL, NULL, SOCK_CLOEXEC). */
 int ium_accept(int fd);
 
@@ -49,7 +57,7 @@ int ium_thread_start(void *(*fn)(void *), void *arg);
 int ium_limit_core_dumps(pid_t pid);
 
 /* `ium run`: forks; the child connects to the SOCK_SEQPACKET socket, sends `frame` (a tag
- * request for itself), and on STATUS_SUCCESS (the reply's u32 at offset 12) sets RLIMIT_CORE
+ * request for itself), and on STATUS_SUCCESS (struct ium_wire_status_reply) sets RLIMIT_CORE
  * to 1 and execvpe(argv[0], argv, envp). It exits 126 when the tag is refused (after printing
  * the reply's message) and 127 when the exec fails. Returns the child's pid or -1. */
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,

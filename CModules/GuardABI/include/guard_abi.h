@@ -147,6 +147,67 @@ struct ium_probe {
     __u64 start_stack;     /* the target's mm->start_stack at the probe (0: no address space) */
 };
 
+/* ---- Task views: the in-client query (NtQueryInformationProcess class 0 without a round
+ * trip). Each client of iumd gets a private BPF array of IUM_VIEW_RECORDS records, mmapable
+ * and frozen (only the guard writes it; the client maps it read-only), in slot `slot` of the
+ * guard's array of maps; ium_view_clients maps the client's tgid to its slot (with its start
+ * time, so a recycled pid or a stale entry after an iumd restart never writes there).
+ * When a client thread asks the kernel about a process it holds a handle to (iumd granted
+ * (slot, pid, start time) at NtOpenProcess) — its caller-view probe, or sched_getscheduler(pid)
+ * — the guard writes what the kernel knows of that process at that moment into the thread's
+ * record (tid % IUM_VIEW_RECORDS) under a sequence count: the answer is as fresh as the
+ * syscall, like Windows reading the EPROCESS. start_stack and the 32-bit bit only when the
+ * kernel's ptrace read check passed in that same call (the probe). Slot 0 is iumd's own: no
+ * grant needed, everything filled. A grant's value is the process's start time. ---- */
+#define IUM_VIEW_RECORDS 64
+#define IUM_VIEW_CLIENTS 1024
+#define IUM_VIEW_DAEMON_SLOT 0
+#define IUM_VIEW_GRANTS 65536
+/* Start times in views, clients and grants are in USER_HZ (100) ticks, the unit of
+ * /proc/PID/stat field 22 (nsec_to_clock_t), so iumd can name them exactly. */
+#define IUM_NSEC_PER_TICK 10000000ull
+
+#define IUM_VIEW_READABLE    (1u << 0)  /* the ptrace read check passed: start_stack, ADDR32 valid */
+#define IUM_VIEW_SECURE      (1u << 1)  /* tagged secure */
+#define IUM_VIEW_EXITING     (1u << 2)  /* PF_EXITING on the leader */
+#define IUM_VIEW_ZOMBIE      (1u << 3)  /* the leader has an exit_state: ask iumd (exit status) */
+#define IUM_VIEW_STOPPED     (1u << 4)  /* job-control stopped: 'T' in /proc/PID/stat */
+#define IUM_VIEW_FROZEN      (1u << 5)  /* its cgroup v2 is frozen (cgroup.events "frozen 1") */
+#define IUM_VIEW_IDLE_IO     (1u << 6)  /* I/O priority class idle */
+#define IUM_VIEW_KTHREAD     (1u << 7)
+#define IUM_VIEW_CHILD_PIDNS (1u << 8)  /* in a PID namespace below the initial one */
+#define IUM_VIEW_ADDR32      (1u << 9)  /* a 32-bit address space (READABLE only) */
+#define IUM_VIEW_HAS_MM      (1u << 10) /* has an address space (dumpable is meaningful) */
+
+struct ium_view {
+    __u32 seq;         /* odd while the guard writes the record (one writer at a time) */
+    __u32 tid;         /* the thread that asked */
+    __u32 pid;         /* the process asked about (tgid) */
+    __u32 flags;       /* IUM_VIEW_* */
+    __u64 start_ticks; /* the leader's start time in USER_HZ ticks after boot (/proc/PID/stat field 22) */
+    __u64 exec_id;     /* the leader's self_exec_id: changes at every exec */
+    __u64 cgroup_id;   /* its cgroup v2 (kernfs node id) */
+    __u64 cpus;        /* the first 64 CPUs of cpus_mask (Cpus_allowed) */
+    __u64 start_stack; /* READABLE only, else 0 */
+    __u32 policy;      /* SCHED_* */
+    __s32 nice;        /* static_prio - 120 */
+    __u32 dumpable;    /* get_dumpable(mm): 0 no, 1 user, 2 root-only */
+    __u32 uid;         /* real_cred: the first three ids of /proc/PID/status "Uid:" */
+    __u32 euid;
+    __u32 suid;
+};
+
+struct ium_view_client {
+    __u32 slot;
+    __u32 reserved;
+    __u64 start_ticks; /* the client's start time (IUM_NSEC_PER_TICK) */
+};
+
+struct ium_view_grant_key {
+    __u32 slot;
+    __u32 pid;
+};
+
 /* ---- Files a secure task maps executable (lsm backend). A struct file mapped PROT_EXEC by a
  * secure task is remembered until it is freed (its last mapping gone); its inode counts such
  * files and cannot be written while the count is above zero. ---- */
@@ -215,6 +276,9 @@ IUM_ABI_ASSERT(sizeof(struct ium_lifecycle) == 56, "struct ium_lifecycle");
 IUM_ABI_ASSERT(sizeof(struct ium_denial) == 192, "struct ium_denial");
 IUM_ABI_ASSERT(sizeof(struct ium_probe_key) == 8, "struct ium_probe_key");
 IUM_ABI_ASSERT(sizeof(struct ium_probe) == 32, "struct ium_probe");
+IUM_ABI_ASSERT(sizeof(struct ium_view) == 80, "struct ium_view");
+IUM_ABI_ASSERT(sizeof(struct ium_view_client) == 16, "struct ium_view_client");
+IUM_ABI_ASSERT(sizeof(struct ium_view_grant_key) == 8, "struct ium_view_grant_key");
 IUM_ABI_ASSERT(sizeof(struct ium_code_inode) == 8, "struct ium_code_inode");
 IUM_ABI_ASSERT(sizeof(struct ium_file_key) == 16, "struct ium_file_key");
 IUM_ABI_ASSERT(sizeof(struct ium_file_identity) == 16, "struct ium_file_identity");
