@@ -29,4 +29,10 @@ rc=$?
 [ $rc -eq 1 ] && tl_wait_denial "$VPID" "$before" && [ "$(tl_ask check)" = intact ] \
     && tl_pass "PTRACE_ATTACH on the secure process" "refused, audited" || tl_fail "PTRACE_ATTACH on the secure process" "exit $rc"
 "$IUM" status 2> /dev/null | grep -q 'sealed: *since' && tl_pass "ium status says sealed" || tl_fail "ium status says sealed" "$("$IUM" status 2>&1 | head -n 3)"
+# The in-client query works on a sealed guard (iumd creates, freezes and hands out the task
+# view tables; the clients only map them) and gives iumd's bytes; and it is fresh.
+"$FRESHNESS" 60 0 > "$W/fresh.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && tl_pass "sealed: $(tail -n 1 "$W/fresh.out" | cut -c1-60)" \
+    || tl_fail "sealed: the in-client query equals iumd's and the kernel's" "$(grep FAIL "$W/fresh.out" | head -n 2 | tr '\n' ' ')"
 tl_summary
