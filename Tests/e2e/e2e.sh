@@ -43,10 +43,14 @@ else
     tl_fail "a second iumd for the same guard is refused" "exit $rc: $(tail -n 1 "$W/second.log")"
 fi
 
-# libium: every NT rule, through the daemon.
-"$NT_RULES" > "$W/rules.out" 2>&1
-grep FAIL "$W/rules.out"
-tail -n 1 "$W/rules.out" | grep -q ' 0 failed' && tl_pass "libium NT rules: $(tail -n 1 "$W/rules.out")" || tl_fail "libium NT rules" "$(tail -n 1 "$W/rules.out")"
+# libium: every NT rule, in the client where libium answers there, and every query through
+# iumd (IUM_IN_CLIENT=0): the same rules hold on both paths.
+for path in in-client iumd; do
+    if [ $path = iumd ]; then IUM_IN_CLIENT=0 "$NT_RULES" > "$W/rules.out" 2>&1; else "$NT_RULES" > "$W/rules.out" 2>&1; fi
+    grep FAIL "$W/rules.out"
+    tail -n 1 "$W/rules.out" | grep -q ' 0 failed' && tl_pass "libium NT rules ($path): $(tail -n 1 "$W/rules.out")" \
+        || tl_fail "libium NT rules ($path)" "$(tail -n 1 "$W/rules.out")"
+done
 
 # The user story: tag, try to ptrace it, see the denial, query its flags.
 tl_start_victim story
