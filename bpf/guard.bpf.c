@@ -454,7 +454,9 @@ int BPF_PROG(ium_process_fork, struct task_struct *parent, struct task_struct *c
 #else
     inherit(parent, child);
 #endif
-    if (child->pid != child->tgid)
+    // Processes only: not threads, and not kernel threads (iumd's table holds neither, and the
+    // exit program emits no record for a kernel thread, so its entry would outlive it).
+    if (child->pid != child->tgid || (child->flags & PF_KTHREAD))
         return 0;
     struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_FORK, child);
     if (!e)

@@ -134,6 +134,7 @@ static void query(HANDLE h, struct answer *a) {
 static int to_helper[2], from_helper[2];
 
 static void helper(pid_t target) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(to_helper[1]); /* so that the parent's close ends the loop */
     close(from_helper[0]);
     HANDLE h = open_handle(target);
@@ -160,7 +161,8 @@ static int to_target[2], from_target[2];
 
 static void target_main(void) {
     if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) _exit(3);
-    prctl(PR_SET_DUMPABLE, 1); /* a credential change cleared it */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* after the credential change, which clears it */
+    prctl(PR_SET_DUMPABLE, 1);        /* a credential change cleared it too */
     char c;
     while (read(to_target[0], &c, 1) == 1) {
         prctl(PR_SET_DUMPABLE, c == '1');
@@ -245,7 +247,14 @@ static void compare(int round, pid_t pid, const struct answer *fast, const struc
     }
 }
 
+/* Every child dies with this process, however it ends (a timeout's SIGKILL included): no busy
+ * loop may outlive the test. */
+static void die_with_parent(void) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void busy(void) {
+    die_with_parent();
     for (volatile unsigned long x = 0;; x++) {}
 }
 
