@@ -187,7 +187,7 @@ final class Connection {
     /// attached to the reply); the handles it opened before are granted now.
     func viewTable() -> ViewsReply {
         guard let slots = daemon.viewSlots else { return ViewsReply(status: .notImplemented) }
-        guard let start = KernelGuard.startTicks(of: peer.pid) else { return ViewsReply(status: .invalidCID) }
+        guard let start = try? daemon.reader.stat(peer.pid).startTime else { return ViewsReply(status: .invalidCID) }
         let client = ProcessIdentity(pid: peer.pid, startTime: start)
         if viewClient != nil { return ViewsReply(status: .invalidParameter) }
         do {

@@ -66,7 +66,8 @@ final class DaemonState: Sendable {
         var daemonViews: TaskViewTable?
         do {
             try `guard`.resetViews()
-            daemonViews = try `guard`.daemonViewTable()
+            let start = try ProcReader().stat(getpid()).startTime
+            daemonViews = try `guard`.daemonViewTable(startTicks: start)
         } catch {
             logger.warning("no task views: queries read /proc and clients ask iumd for every query", metadata: ["error": "\(error)"])
         }

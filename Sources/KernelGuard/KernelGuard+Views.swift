@@ -93,13 +93,9 @@ extension KernelGuard {
         return fd
     }
 
-    /// Maps iumd's own table (slot 0, this process).
-    public func daemonViewTable() throws(GuardError) -> TaskViewTable {
-        let me = getpid()
-        guard let start = Self.startTicks(of: me) else {
-            throw GuardError(.io, "cannot read this process's start time")
-        }
-        let fd = try createViewTable(slot: UInt32(IUM_VIEW_DAEMON_SLOT), pid: me, startTicks: start)
+    /// Maps iumd's own table (slot 0, this process, started at `startTicks`).
+    public func daemonViewTable(startTicks: UInt64) throws(GuardError) -> TaskViewTable {
+        let fd = try createViewTable(slot: UInt32(IUM_VIEW_DAEMON_SLOT), pid: getpid(), startTicks: startTicks)
         return try TaskViewTable(fd: fd)
     }
 
@@ -124,15 +120,5 @@ extension KernelGuard {
     public func revokeView(slot: UInt32, pid: Int32) {
         var key = ium_view_grant_key(slot: slot, pid: UInt32(bitPattern: pid))
         if let grants = maps["ium_view_grants"] { _ = bpf_map_delete_elem(grants, &key) }
-    }
-
-    /// A process's start time in clock ticks after boot (`/proc/PID/stat` field 22), the unit
-    /// the guard compares identities in.
-    public static func startTicks(of pid: Int32) -> UInt64? {
-        guard let text = try? readSmallFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state): field 22 is fields[19].
-        guard fields.count > 19, let ticks = UInt64(fields[19]) else { return nil }
-        return ticks
     }
 }

@@ -2,7 +2,7 @@
 
 /// An NT access mask (`ACCESS_MASK`): the rights a handle grants.
 ///
-/// Values are those of `winnt.h` (NT-SEMANTICS.md §2). The generic rights map to specific
+/// Values are those of `winnt.h` (docs/NT-SEMANTICS.md §2). The generic rights map to specific
 /// process rights through ``processGenericMapping``.
 public struct AccessMask: OptionSet, Hashable, Sendable, CustomStringConvertible {
     /// The raw 32-bit mask.

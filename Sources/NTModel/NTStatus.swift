@@ -4,7 +4,7 @@
 ///
 /// The two top bits are the severity (success, informational, warning, error); `NT_SUCCESS`
 /// is true for success and informational codes (the value, read as a signed 32-bit integer,
-/// is not negative). Values are those of `ntstatus.h`; see NT-SEMANTICS.md §2.
+/// is not negative). Values are those of `ntstatus.h`; see docs/NT-SEMANTICS.md §2.
 public struct NTStatus: RawRepresentable, Error, Hashable, Sendable, CustomStringConvertible {
     /// The raw 32-bit status value, as stored in an `NTSTATUS`.
     public let rawValue: UInt32

@@ -81,7 +81,7 @@ public struct ProcessBasicInformation: Hashable, Sendable {
 }
 
 /// The Flags union of PROCESS_EXTENDED_BASIC_INFORMATION (offset 56), one bit per field as in
-/// the WDK 10.0.15063 `ntddk.h` (NT-SEMANTICS.md §4). Bits 9-31 (`SpareBits`) are always 0.
+/// the WDK 10.0.15063 `ntddk.h` (docs/NT-SEMANTICS.md §4). Bits 9-31 (`SpareBits`) are always 0.
 public struct ProcessFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     /// The raw 32-bit Flags value.
     public let rawValue: UInt32

@@ -2,7 +2,7 @@
 
 /// A `PROCESSINFOCLASS` value: what `NtQueryInformationProcess` is asked for.
 ///
-/// Numbering from phnt `ntpsapi.h` (NT-SEMANTICS.md §6). ium serves the classes that have a
+/// Numbering from phnt `ntpsapi.h` (docs/NT-SEMANTICS.md §6). ium serves the classes that have a
 /// ``rule``; every other value gives `STATUS_INVALID_INFO_CLASS`.
 public struct ProcessInfoClass: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The raw class number.

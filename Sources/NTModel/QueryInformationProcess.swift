@@ -95,7 +95,7 @@ public struct QueryOutcome: Hashable, Sendable, CustomStringConvertible {
 
 /// `NtQueryInformationProcess`: the NT decision procedure, as one function.
 ///
-/// The checks run in the order Windows runs them (NT-SEMANTICS.md §3; ReactOS
+/// The checks run in the order Windows runs them (docs/NT-SEMANTICS.md §3; ReactOS
 /// `DefaultQueryInfoBufferCheck` then the class handler):
 /// 1. class not served: `STATUS_INVALID_INFO_CLASS`; nothing written.
 /// 2. fixed-size class and a length it does not accept: `STATUS_INFO_LENGTH_MISMATCH`;

@@ -2,7 +2,7 @@
 import Testing
 @testable import NTModel
 
-/// One test per row of the decision procedure (NT-SEMANTICS.md §3, §7 where Windows and Wine
+/// One test per row of the decision procedure (docs/NT-SEMANTICS.md §3, §7 where Windows and Wine
 /// differ ium follows Windows).
 @Suite("NtQueryInformationProcess decision table")
 struct QueryDecisionTableTests {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nt_rules: every rule of NtOpenProcess / NtQueryInformationProcess / NtClose that a caller
- * can observe, checked through libium against a running iumd (NT-SEMANTICS §3 and §5).
+ * can observe, checked through libium against a running iumd (docs/NT-SEMANTICS.md §3 and §5).
  *   nt_rules              run the rules as the current user; prints "N passed, N failed"
  *   nt_rules access PID   print the status of class 0, of class 7 (QUERY_INFORMATION) and of
  *                         opening PID with PROCESS_VM_READ
