@@ -40,9 +40,6 @@ static void wait_forever(void) {
     for (;;) pause();
 }
 
-static volatile sig_atomic_t fork_requests;
-static void on_usr1(int sig) { (void)sig; fork_requests++; }
-
 static void *thread_main(void *arg) {
     (void)arg;
     char line[64];
@@ -101,18 +98,22 @@ int main(int argc, char **argv) {
         waitpid((pid_t)child, NULL, 0);
         return 0;
     } else if (!strcmp(mode, "forker")) {
-        signal(SIGUSR1, on_usr1);
+        /* SIGUSR1 stays blocked and is taken with sigwait: a request that arrives before the
+         * wait stays pending instead of being lost (a handler plus pause() hung the test
+         * whenever the signal came between the two). */
+        sigset_t usr1;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &usr1, NULL);
         ready("ready");
         for (;;) {
-            pause();
-            while (fork_requests > 0) {
-                fork_requests--;
-                pid_t child = fork();
-                if (child == 0) wait_forever();
-                char line[64];
-                snprintf(line, sizeof line, "pid %d", child);
-                ready(line);
-            }
+            int sig;
+            if (sigwait(&usr1, &sig)) continue;
+            pid_t child = fork();
+            if (child == 0) wait_forever();
+            char line[64];
+            snprintf(line, sizeof line, "pid %d", child);
+            ready(line);
         }
     } else if (!strcmp(mode, "orphan")) {
         pid_t child = fork();

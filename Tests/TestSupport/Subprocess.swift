@@ -32,11 +32,17 @@ public final class Child {
         self.stdoutFD = stdoutFD
     }
 
-    /// Reads one line from the child's stdout (blocking), without the newline.
-    public func readLine() -> String? {
+    /// Reads one line from the child's stdout, without the newline; nil at end of file or when
+    /// no byte comes for `timeoutSeconds` (a fixture that never answers fails its test instead
+    /// of stalling the whole run).
+    public func readLine(timeoutSeconds: Int32 = 60) -> String? {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {
+            var p = pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, timeoutSeconds * 1000)
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 { return nil }
             let n = read(stdoutFD, &byte, 1)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
