@@ -13,7 +13,7 @@ packages=(
     pkg-config libbpf-dev libelf-dev zlib1g-dev  # the guard's loader (SwiftPM finds libbpf with pkg-config)
     linux-libc-dev liburing-dev        # uapi headers for the BPF programs; the io_uring attacker
     libsqlite3-dev                     # the audit store (GRDB)
-    strace gdb python3 util-linux procps  # real attackers and tools in the tests
+    strace gdb python3 python3-jsonschema util-linux procps  # real attackers and tools; the event schema check
     bpftool                            # make bench: per-program run time (bpf_stats)
 )
 if [ "${1:-}" = vm ]; then

@@ -128,7 +128,7 @@ extension IUM {
         public static let configuration = CommandConfiguration(abstract: "Show the audit store's denials (who, what, target, when).")
         @Flag(help: "Keep printing new denials until interrupted.") var follow = false
         @Option(help: "Only denials from the last N seconds (s), minutes (m), hours (h) or days (d), e.g. 10m.") var since: String?
-        @Flag(help: "Print one JSON object per line.") var json = false
+        @Flag(help: "Print one JSON object per line (schema: docs/EVENTS.md).") var json = false
         /// Creates the command (argument-parser).
         public init() {}
         /// Checks the arguments.
@@ -156,12 +156,32 @@ extension IUM {
             return "\(Output.utc(nanoseconds: r.time)) #\(r.id) \(r.action) \(r.operation) by \(r.callerPid)/\(r.callerTid) (\(r.comm), uid \(r.uid)) on \(r.targetPid)/\(r.targetTid)"
                 + (r.filename.isEmpty ? "" : " file \(r.filename)") + " mode 0x" + String(r.mode, radix: 16) + " [\(r.backend)]"
         }
+        /// One denial as a JSON object in ium's event schema (docs/EVENTS.md): Elastic Common
+        /// Schema field names where ECS has them, ium's own under `ium`; version 1.
         static func json(_ r: AuditRecord) -> JSONValue {
-            .object(["id": .number(r.id), "time": .number(r.time), "operation": .string(r.operation), "action": .string(r.action),
-                     "backend": .string(r.backend), "callerPid": .number(Int64(r.callerPid)), "callerTid": .number(Int64(r.callerTid)),
-                     "uid": .unsigned(UInt64(r.uid)), "comm": .string(r.comm), "targetPid": .number(Int64(r.targetPid)),
-                     "targetTid": .number(Int64(r.targetTid)), "mode": .unsigned(UInt64(r.mode)), "filename": .string(r.filename)])
+            var ium: [String: JSONValue] = [
+                "schema_version": .number(eventSchemaVersion), "action": .string(r.action), "backend": .string(r.backend),
+                "mode": .unsigned(UInt64(r.mode)),
+                "target": .object(["pid": .number(Int64(r.targetPid)), "thread": .object(["id": .number(Int64(r.targetTid))])]),
+            ]
+            if !r.filename.isEmpty { ium["proc_file"] = .string(r.filename) }
+            return .object([
+                "@timestamp": .string(Output.utc(nanoseconds: r.time, fractionDigits: 9)),
+                "ecs": .object(["version": .string("8.11.0")]),
+                "event": .object([
+                    "kind": .string("event"), "category": .array([.string("intrusion_detection"), .string("process")]),
+                    "type": .array([.string("denied")]), "action": .string(r.operation), "outcome": .string("failure"),
+                    "id": .string(String(r.id)), "module": .string("ium"), "dataset": .string("ium.denial"),
+                ]),
+                "process": .object(["pid": .number(Int64(r.callerPid)), "thread": .object(["id": .number(Int64(r.callerTid))]),
+                                    "name": .string(r.comm)]),
+                "user": .object(["id": .string(String(r.uid))]),
+                "ium": .object(ium),
+            ])
         }
+        /// Bumped when a field of docs/EVENTS.md is renamed, removed or changes type; new fields
+        /// keep the version.
+        static let eventSchemaVersion: Int64 = 1
     }
 }
 

@@ -89,15 +89,22 @@ func usageError(_ message: String) -> ExitCode {
 }
 
 extension Output {
-    /// `2026-11-30T05:12:01Z` for a Unix time in nanoseconds.
-    static func utc(nanoseconds: Int64) -> String {
-        var t = time_t(nanoseconds / 1_000_000_000)
+    /// `2026-11-30T05:12:01Z` for a Unix time in nanoseconds, or with `fractionDigits` (1 to 9)
+    /// of the second: `2026-11-30T05:12:01.123456789Z` (RFC 3339).
+    static func utc(nanoseconds: Int64, fractionDigits: Int = 0) -> String {
+        let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
+        var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
         var buffer = [UInt8](repeating: 0, count: 32)
         let n = buffer.withUnsafeMutableBufferPointer { b in
-            b.withMemoryRebound(to: CChar.self) { strftime($0.baseAddress, $0.count, "%Y-%m-%dT%H:%M:%SZ", &tm) }
+            b.withMemoryRebound(to: CChar.self) { strftime($0.baseAddress, $0.count, "%Y-%m-%dT%H:%M:%S", &tm) }
         }
-        return String(decoding: buffer[0..<n], as: UTF8.self)
+        var text = String(decoding: buffer[0..<n], as: UTF8.self)
+        if fractionDigits > 0 {
+            let fraction = String(nanoseconds - seconds * 1_000_000_000)
+            text += "." + (String(repeating: "0", count: 9 - fraction.count) + fraction).prefix(min(fractionDigits, 9))
+        }
+        return text + "Z"
     }
 }

@@ -92,6 +92,43 @@ else
 fi
 "$IUM" ps --secure | grep -q "^$VPID " && tl_pass "ium ps --secure lists it" || tl_fail "ium ps --secure lists it" ""
 
+# Log shippers: ium events --follow --json prints the stored denials and then each new one as a
+# line of docs/events.schema.json.
+timeout 60 "$IUM" events --follow --json > "$W/follow.json" 2> "$W/follow.err" &
+FOLLOW=$!
+tl_track $FOLLOW
+json_denials() { grep -c "\"target\":{\"pid\":$VPID," "$W/follow.json"; }
+json_more() { [ "$(json_denials)" -gt "$1" ]; }
+tl_wait_for json_more 1
+before=$(json_denials)
+strace -qq -o /dev/null -p "$VPID" > /dev/null 2>&1
+if tl_wait_for json_more "$before"; then
+    tl_pass "ium events --follow --json prints a new denial as it happens"
+else
+    tl_fail "ium events --follow --json prints a new denial" "$before lines before, now $(json_denials): $(tail -c 300 "$W/follow.err")"
+fi
+kill "$FOLLOW" 2>/dev/null
+wait "$FOLLOW" 2>/dev/null
+SCHEMA=$(dirname "$0")/../../docs/events.schema.json
+if [ -f "$SCHEMA" ] && /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+    if out=$(/usr/bin/python3 - "$SCHEMA" "$W/follow.json" 2>&1 <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+lines = open(sys.argv[2]).read().splitlines()
+for n, line in enumerate(lines, 1):
+    jsonschema.validate(json.loads(line), schema)
+if not lines: sys.exit("no lines")
+print(len(lines))
+PY
+    ); then
+        tl_pass "every --json line validates against docs/events.schema.json ($out lines)"
+    else
+        tl_fail "every --json line validates against docs/events.schema.json" "$(echo "$out" | tail -n 3)"
+    fi
+else
+    tl_skip "every --json line validates against docs/events.schema.json" "no schema file or no python3-jsonschema here (the VM image)"
+fi
+
 # ium run: secure from the first instruction.
 tl_start_victim run "$IUM" run -- "$VICTIM"
 RPID=$VPID
