@@ -250,6 +250,7 @@ static __always_inline struct ium_denial *deny_record(struct task_struct *target
         count(IUM_COUNTER_EVENTS_DROPPED);
         return 0;
     }
+    count(IUM_COUNTER_RECORDS);
     __builtin_memset(e, 0, sizeof(*e));
     u64 id = bpf_get_current_pid_tgid();
     e->header.type = IUM_RECORD_DENIAL;
@@ -283,6 +284,7 @@ static __always_inline struct ium_lifecycle *lifecycle_record(u32 type, struct t
         count(IUM_COUNTER_EVENTS_DROPPED);
         return 0;
     }
+    count(IUM_COUNTER_RECORDS);
     e->header.type = type;
     e->header.pid = p->tgid;
     e->header.time_ns = bpf_ktime_get_boot_ns();
@@ -1360,6 +1362,7 @@ int ium_sysctl(struct bpf_sysctl *ctx)
         count(IUM_COUNTER_EVENTS_DROPPED);
         return 0;
     }
+    count(IUM_COUNTER_RECORDS);
     __builtin_memset(e, 0, sizeof(*e));
     u64 id = bpf_get_current_pid_tgid();
     e->header.type = IUM_RECORD_DENIAL;

@@ -177,8 +177,26 @@ pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size
         (void)!write(2, "\n", 1);
         _exit(126);
     }
-    struct rlimit one = {1, 1};
-    setrlimit(RLIMIT_CORE, &one);
+    /* iumd's warnings (what tagging could not do) follow the first line of its reply. */
+    size_t length = (ssize_t)(sizeof r + r.message_length) <= n ? r.message_length : 0;
+    const unsigned char *text = reply + sizeof r;
+    const unsigned char *newline = memchr(text, '\n', length);
+    while (newline) {
+        const unsigned char *line = newline + 1;
+        newline = memchr(line, '\n', length - (size_t)(line - text));
+        size_t line_length = (newline ? (size_t)(newline - line) : length - (size_t)(line - text));
+        (void)!write(2, "ium run: ", 9);
+        (void)!write(2, line, line_length);
+        (void)!write(2, "\n", 1);
+    }
+    /* RLIMIT_CORE 1: no file core and no core_pattern pipe core (the lsm backend refuses a
+     * secure process's dump whatever the limit). A hard limit of 0 cannot be raised without
+     * CAP_SYS_RESOURCE: say so rather than start it silently with core dumps to pipes open. */
+    struct rlimit one = {1, 1}, now;
+    if (setrlimit(RLIMIT_CORE, &one) != 0 && (getrlimit(RLIMIT_CORE, &now) != 0 || now.rlim_cur != 1)) {
+        static const char msg[] = "ium run: warning: its RLIMIT_CORE could not be set to 1 (raising a hard limit of 0 needs CAP_SYS_RESOURCE): under the kill backend a core_pattern pipe could still receive its core\n";
+        (void)!write(2, msg, sizeof msg - 1);
+    }
     execvpe(argv[0], argv, envp);
     _exit(127);
 }

@@ -14,6 +14,15 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// Whether the daemon could not be reached at all.
     public var unreachable: Bool
+    /// The status of iumd's error reply, when iumd answered with one (libium returns it as
+    /// the call's NTSTATUS).
+    public var status: NTStatus?
+    /// Creates an error.
+    public init(message: String, unreachable: Bool, status: NTStatus? = nil) {
+        self.message = message
+        self.unreachable = unreachable
+        self.status = status
+    }
     /// The message.
     public var description: String { message }
 }
@@ -84,13 +93,20 @@ public final class IUMClient {
                 let reply = try StatusReply(&p)
                 // A refusal says what the caller lacks; other errors carry iumd's status.
                 let message = reply.status == .accessDenied ? reply.message : "iumd: \(reply.message) (\(reply.status))"
-                throw ClientError(message: message, unreachable: false)
+                throw ClientError(message: message, unreachable: false, status: reply.status)
             }
             return (type, payload)
         } catch let error as ClientError {
             throw error
         } catch {
             throw ClientError(message: "iumd sent a malformed reply: \(error)", unreachable: false)
+        }
+    }
+
+    /// Decodes a reply, or says which reply was malformed and how.
+    func decode<T>(_ what: String, _ body: () throws(ProtocolError) -> T) throws(ClientError) -> T {
+        do { return try body() } catch {
+            throw ClientError(message: "iumd sent a malformed \(what) reply: \(error)", unreachable: false)
         }
     }
 
@@ -114,10 +130,10 @@ public final class IUMClient {
         var (_, r) = try exchange(request.encode(requestId: id()))
         let reply: OpenReply
         do {
-            reply = try OpenReply(&r)
+            reply = try decode("open") { () throws(ProtocolError) in try OpenReply(&r) }
         } catch {
             if pidfd >= 0 { _ = Glibc.close(pidfd) }
-            throw ClientError(message: "malformed open reply", unreachable: false)
+            throw error
         }
         guard reply.status == .success else {
             if pidfd >= 0 { _ = Glibc.close(pidfd) }
@@ -184,8 +200,7 @@ public final class IUMClient {
                                    returnLength: returnLengthAddress == 0 ? .absent : .writable(address: returnLengthAddress),
                                    probePassed: probe)
         var (_, r) = try exchange(request.encode(requestId: id()))
-        guard let outcome = try? QueryOutcome(&r) else { throw ClientError(message: "malformed query reply", unreachable: false) }
-        return outcome
+        return try decode("query") { () throws(ProtocolError) in try QueryOutcome(&r) }
     }
 
     /// `NtClose`.
@@ -193,28 +208,25 @@ public final class IUMClient {
         if let entry = handles.removeValue(forKey: handle), entry.pidfd >= 0 { _ = Glibc.close(entry.pidfd) }
         let frame = Frame.encode(.close, requestId: id()) { $0.put(handle.rawValue) }
         var (_, r) = try exchange(frame)
-        return (try? StatusReply(&r))?.status ?? .invalidHandle
+        return try decode("close") { () throws(ProtocolError) in try StatusReply(&r) }.status
     }
 
     /// Tags a process secure (root or the `ium` group); pid 0 tags this process.
     public func tag(pid: Int32) throws(ClientError) -> StatusReply {
         var (_, r) = try exchange(TagRequest(pid: pid).encode(requestId: id()))
-        guard let reply = try? StatusReply(&r) else { throw ClientError(message: "malformed tag reply", unreachable: false) }
-        return reply
+        return try decode("tag") { () throws(ProtocolError) in try StatusReply(&r) }
     }
 
     /// Asks iumd to unload the guard (root): it answers, then stops.
     public func unload() throws(ClientError) -> StatusReply {
         var (_, r) = try exchange(Frame.encode(.unload, requestId: id()) { _ in })
-        guard let reply = try? StatusReply(&r) else { throw ClientError(message: "malformed unload reply", unreachable: false) }
-        return reply
+        return try decode("unload") { () throws(ProtocolError) in try StatusReply(&r) }
     }
 
     /// The daemon's status.
     public func status() throws(ClientError) -> DaemonStatus {
         var (_, r) = try exchange(Frame.encode(.status, requestId: id()) { _ in })
-        guard let status = try? DaemonStatus(&r) else { throw ClientError(message: "malformed status reply", unreachable: false) }
-        return status
+        return try decode("status") { () throws(ProtocolError) in try DaemonStatus(&r) }
     }
 
     /// The process table: the processes this caller may see (iumd applies `/proc`'s `hidepid`
@@ -231,9 +243,7 @@ public final class IUMClient {
         var rows: [ProcessListing] = []
         while true {
             var (_, r) = try receiveFrame()
-            guard let batch = try? Batch.decode(&r, item: Batch.decodeListing) else {
-                throw ClientError(message: "malformed list reply", unreachable: false)
-            }
+            let batch = try decode("list") { () throws(ProtocolError) in try Batch.decode(&r, item: Batch.decodeListing) }
             rows += batch.items
             if batch.last { return rows }
         }
@@ -244,9 +254,7 @@ public final class IUMClient {
         try sendFrame(request.encode(requestId: id()))
         while true {
             var (_, r) = try receiveFrame()
-            guard let batch = try? Batch.decode(&r, item: Batch.decodeAudit) else {
-                throw ClientError(message: "malformed events reply", unreachable: false)
-            }
+            let batch = try decode("events") { () throws(ProtocolError) in try Batch.decode(&r, item: Batch.decodeAudit) }
             if !handler(batch.items) || batch.last { return }
         }
     }

@@ -40,7 +40,7 @@ final class Connection {
                                 peer: peer, reader: daemon.reader)
         self.views = views
         self.session = NTProcessSession(caller: caller, reader: daemon.reader, handleLimit: daemon.configuration.handleLimit,
-                                        objects: { [directory = daemon.directory] in directory.object(pid: $0) },
+                                        objects: { [directory = daemon.directory] pid throws(ProcessTableError) in try directory.object(pid: pid) },
                                         views: { views.view(of: $0, probePassed: $1) })
         self.logger = daemon.logger
         logger[metadataKey: "peer"] = "\(peer.pid)/uid \(peer.uid)"
@@ -130,8 +130,15 @@ final class Connection {
                 return ([tag(request).encode(.tag, requestId: header.requestId)], true)
             case .list:
                 let request = try ListRequest(&payload)
-                let rows = daemon.directory.listing(secureOnly: request.secureOnly) { identity in
-                    views.view(of: identity, probePassed: request.probed).visible
+                let rows: [ProcessListing]
+                do {
+                    rows = try daemon.directory.listing(secureOnly: request.secureOnly) { identity in
+                        views.view(of: identity, probePassed: request.probed).visible
+                    }
+                } catch {
+                    logger.error("cannot list the processes", metadata: ["error": "\(error)"])
+                    let failure = StatusReply(status: .unsuccessful, message: "iumd cannot list the processes: \(error)")
+                    return ([failure.encode(.error, requestId: header.requestId)], true)
                 }
                 return (Batch.frames(.list, requestId: header.requestId, items: rows, encode: Batch.encodeListing), true)
             case .status:
@@ -218,7 +225,11 @@ final class Connection {
             let message = "process \(pid) is secure (\(daemon.guardRef.backend) backend)"
             return StatusReply(status: .success, message: ([message] + warnings.map { "warning: " + $0 }).joined(separator: "\n"))
         } catch {
-            let status: NTStatus = error.code == .noSuchProcess ? .invalidCID : .accessDenied
+            let status: NTStatus = switch error.code {
+            case .noSuchProcess: .invalidCID
+            case .io: .unsuccessful
+            default: .accessDenied
+            }
             return StatusReply(status: status, message: error.description)
         }
     }
@@ -237,11 +248,17 @@ final class Connection {
     }
 
     /// Sends audit rows after the request's id; with follow, keeps sending new rows until the
-    /// peer hangs up.
+    /// peer hangs up. A store that cannot be read ends the stream with an error frame (the
+    /// client says so and exits 1), never with "no events".
     func streamEvents(_ request: EventsRequest, requestId: UInt32) {
         var last = request.sinceId
         while true {
-            let rows = (try? daemon.audit.denials(sinceId: last, sinceTime: request.sinceTime)) ?? []
+            let rows: [AuditRecord]
+            do { rows = try daemon.audit.denials(sinceId: last, sinceTime: request.sinceTime) } catch {
+                logger.error("cannot read the audit store", metadata: ["error": "\(error)"])
+                _ = send(StatusReply(status: .unsuccessful, message: "iumd cannot read the audit store: \(error)").encode(.error, requestId: requestId))
+                return
+            }
             if let id = rows.last?.id { last = id }
             let full = rows.count == 1000
             let final = !request.follow && !full

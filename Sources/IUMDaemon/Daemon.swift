@@ -115,11 +115,15 @@ final class DaemonState: Sendable {
     func status() -> DaemonStatus {
         let c = guardRef.counters()
         let repairs = directory.repairCounts
+        var auditRows: UInt64 = 0
+        do { auditRows = try audit.count() } catch {
+            logger.error("cannot count the audit store's rows", metadata: ["error": "\(error)"])
+        }
         return DaemonStatus(
             backend: guardRef.backend.rawValue, reason: guardRef.reason, gaps: guardRef.backend.gaps, kernel: kernel,
             uptimeMilliseconds: monotonicMilliseconds() - started, processes: UInt32(directory.count),
             denials: c.denials, kills: c.kills, eventsDropped: c.eventsDropped, tagsInherited: c.tagsInherited,
-            rescans: repairs.rescans, repairs: repairs.repairs, auditRows: (try? audit.count()) ?? 0,
+            rescans: repairs.rescans, repairs: repairs.repairs, auditRows: auditRows,
             sealedSince: sealedSince())
     }
 }
@@ -185,7 +189,12 @@ public final class Daemon: Service {
         listenFD = fd
         connections = ConnectionLimiter(total: configuration.maxConnections, perUser: configuration.maxConnectionsPerUser)
         (stopRequests, stopContinuation) = AsyncStream.makeStream(of: Void.self)
-        let n = state.directory.scan()
+        let n: Int
+        do { n = try state.directory.scan() } catch {
+            close(fd)
+            unlink(configuration.socketPath)
+            throw DaemonError(exitCode: 1, message: "cannot seed the process table: \(error)")
+        }
         logger.info("process table seeded from /proc", metadata: ["processes": "\(n)"])
     }
 
@@ -271,7 +280,13 @@ public final class Daemon: Service {
             var dropped = state.guardRef.counters().eventsDropped
             var lastRetention = monotonicMilliseconds()
             let offset = BootClock.bootEpochNanoseconds()
-            try? state.audit.applyRetention(now: unixNanoseconds())
+            var rescanFailing = false
+            func applyRetention() {
+                do { try state.audit.applyRetention(now: unixNanoseconds()) } catch {
+                    state.logger.error("cannot apply the audit store's retention", metadata: ["error": "\(error)"])
+                }
+            }
+            applyRetention()
             while !stopping.load(ordering: .relaxed) {
                 let events = reader.poll(timeoutMilliseconds: 200)
                 var denials: [AuditRecord] = []
@@ -292,13 +307,26 @@ public final class Daemon: Service {
                 }
                 let now = state.guardRef.counters().eventsDropped
                 if now > dropped {
-                    let fixed = state.directory.rescan()
-                    state.logger.warning("events lost: table rescanned", metadata: ["dropped": "\(now - dropped)", "repaired": "\(fixed)"])
-                    try? state.audit.recordDrops(total: now, repaired: fixed, time: unixNanoseconds())
-                    dropped = now
+                    // A rescan that cannot list /proc changes nothing and is tried again on
+                    // the next round (logged once per failure streak).
+                    do {
+                        let fixed = try state.directory.rescan()
+                        state.logger.warning("events lost: table rescanned", metadata: ["dropped": "\(now - dropped)", "repaired": "\(fixed)"])
+                        do { try state.audit.recordDrops(total: now, repaired: fixed, time: unixNanoseconds()) } catch {
+                            state.logger.error("cannot record the drop in the audit store", metadata: ["error": "\(error)"])
+                        }
+                        dropped = now
+                        rescanFailing = false
+                    } catch {
+                        if !rescanFailing {
+                            state.logger.error("events lost and /proc cannot be rescanned: the table keeps its entries; retrying",
+                                               metadata: ["error": "\(error)"])
+                        }
+                        rescanFailing = true
+                    }
                 }
                 if monotonicMilliseconds() - lastRetention > 3_600_000 {
-                    try? state.audit.applyRetention(now: unixNanoseconds())
+                    applyRetention()
                     lastRetention = monotonicMilliseconds()
                 }
             }

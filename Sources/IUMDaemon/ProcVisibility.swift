@@ -24,11 +24,16 @@ final class ProcVisibility: Sendable {
 
     init(mountinfo: String = "/proc/self/mountinfo") { self.mountinfo = mountinfo }
 
-    /// The options now.
+    /// The options now. When mountinfo cannot be read, the last options read stand, and
+    /// before any were read the strictest (hidepid=4: only what the caller may read): a read
+    /// failure never shows everything to everyone.
     var options: Options {
         let now = monotonicMilliseconds()
         if let fresh = state.withLock({ now &- $0.read < 1000 && $0.read != 0 ? $0.options : nil }) { return fresh }
-        let options = Self.parse((try? ProcFS.text(mountinfo)) ?? "")
+        guard let text = try? ProcFS.text(mountinfo) else {
+            return state.withLock { $0.read != 0 ? $0.options : Options(hidepid: 4, gid: nil) }
+        }
+        let options = Self.parse(text)
         state.withLock { $0 = (options, now) }
         return options
     }

@@ -55,10 +55,11 @@ public final class ProcessDirectory: Sendable {
     /// Rescans made and entries they repaired.
     public var repairCounts: (rescans: UInt64, repairs: UInt64) { state.withLock { ($0.rescans, $0.repairs) } }
 
-    /// Seeds the table from `/proc`. Returns the number of processes.
+    /// Seeds the table from `/proc`. Returns the number of processes. A `/proc` that cannot be
+    /// listed is an error (the table is left as it was).
     @discardableResult
-    public func scan() -> Int {
-        let found = listProc()
+    public func scan() throws(ProcessTableError) -> Int {
+        let (found, _) = try listProc()
         state.withLock { s in
             for (pid, stat) in found where s.entries[pid] == nil {
                 s.entries[pid] = Entry(startTicks: stat.startTime, creatorPid: stat.ppid, comm: stat.comm)
@@ -67,17 +68,20 @@ public final class ProcessDirectory: Sendable {
         return found.count
     }
 
-    /// Repairs the table after lost events. Returns the entries fixed.
+    /// Repairs the table after lost events. Returns the entries fixed. When `/proc` cannot be
+    /// listed (out of file descriptors, say) it throws and changes nothing: a failed listing
+    /// never reads as "every process exited". A process whose `stat` could not be read for
+    /// another reason than its exit keeps its entry.
     @discardableResult
-    public func rescan() -> Int {
-        let found = listProc()
+    public func rescan() throws(ProcessTableError) -> Int {
+        let (found, unreadable) = try listProc()
         return state.withLock { s in
             var fixed = 0
             for (pid, stat) in found where s.entries[pid]?.startTicks != stat.startTime {
                 s.entries[pid] = Entry(startTicks: stat.startTime, creatorPid: stat.ppid, comm: stat.comm)
                 fixed += 1
             }
-            for pid in s.entries.keys where found[pid] == nil {
+            for pid in s.entries.keys where found[pid] == nil && !unreadable.contains(pid) {
                 s.entries[pid] = nil
                 s.objects[pid]?.object?.markExitedWithoutStatus()
                 s.objects[pid] = nil
@@ -130,14 +134,15 @@ public final class ProcessDirectory: Sendable {
     }
 
     /// The shared object of a running process (created on first use with the creator the
-    /// fork event recorded), or nil when there is no such process.
+    /// fork event recorded); ``ProcessTableError/Code/noSuchProcess`` when there is no such
+    /// process, another error when it could not be read.
     /// - Parameter pid: The process id.
-    public func object(pid: Int32) -> ProcessObject? {
+    public func object(pid: Int32) throws(ProcessTableError) -> ProcessObject {
         if let existing = state.withLock({ $0.objects[pid]?.object }), existing.isRunning {
             return existing
         }
         let creator = state.withLock { $0.entries[pid]?.creatorPid }
-        guard let opened = try? ProcessObject.open(pid: pid, reader: reader, creatorPid: creator) else { return nil }
+        let opened = try ProcessObject.open(pid: pid, reader: reader, creatorPid: creator)
         return state.withLock { s in
             // Two requests may open the same process at once: one object per process, so that
             // every handle sees the same exit and the same facts.
@@ -159,13 +164,22 @@ public final class ProcessDirectory: Sendable {
     /// - Parameters:
     ///   - secureOnly: Only processes tagged secure.
     ///   - visible: Whether the caller may see a process (`hidepid`).
-    public func listing(secureOnly: Bool, visible: (ProcessIdentity) -> Bool = { _ in true }) -> [ProcessListing] {
+    ///
+    /// A process that exits meanwhile is left out; any other failure to read one (the tag
+    /// store, `/proc`) fails the listing rather than leave the process out unsaid.
+    public func listing(secureOnly: Bool, visible: (ProcessIdentity) -> Bool = { _ in true }) throws(ProcessTableError) -> [ProcessListing] {
         let entries = state.withLock { $0.entries }
         var rows: [ProcessListing] = []
         for (pid, entry) in entries.sorted(by: { $0.key < $1.key }) {
-            if secureOnly && !reader.kernel.isTaggedSecure(pid: pid) { continue }
-            guard visible(ProcessIdentity(pid: pid, startTime: entry.startTicks)),
-                  let facts = try? reader.facts(pid), facts.stat.startTime == entry.startTicks else { continue }
+            let facts: LinuxProcessFacts
+            do {
+                if secureOnly, try !reader.kernel.isTaggedSecure(pid: pid) { continue }
+                guard visible(ProcessIdentity(pid: pid, startTime: entry.startTicks)) else { continue }
+                facts = try reader.facts(pid)
+            } catch where error.code == .noSuchProcess {
+                continue
+            }
+            guard facts.stat.startTime == entry.startTicks else { continue }
             let record = ProcessRecord(identity: facts.identity, creatorPid: entry.creatorPid, creatorSessionId: nil,
                                        sessionId: facts.stat.session)
             rows.append(ProcessListing(pid: pid, creatorPid: entry.creatorPid, uid: facts.status.uids.first ?? 0,
@@ -175,15 +189,25 @@ public final class ProcessDirectory: Sendable {
         return rows
     }
 
-    private func listProc() -> [Int32: ProcStat] {
-        var found: [Int32: ProcStat] = [:]
-        guard let dir = opendir(reader.procRoot) else { return found }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard let pid = Int32(name), let stat = try? reader.stat(pid), stat.flags & ProcStat.pfKthread == 0 else { continue }
-            found[pid] = stat
+    /// The user processes in `/proc` (kernel threads left out), and the pids whose `stat`
+    /// could not be read for another reason than their exit.
+    private func listProc() throws(ProcessTableError) -> (found: [Int32: ProcStat], unreadable: Set<Int32>) {
+        let pids: [Int32]
+        do { pids = try ProcFS.numericEntries(reader.procRoot) } catch {
+            throw ProcessTableError(.io, path: error.path, errno: error.errno)
         }
-        return found
+        var found: [Int32: ProcStat] = [:]
+        var unreadable: Set<Int32> = []
+        for pid in pids {
+            do {
+                let stat = try reader.stat(pid)
+                if stat.flags & ProcStat.pfKthread == 0 { found[pid] = stat }
+            } catch where error.code == .noSuchProcess {
+                continue
+            } catch {
+                unreadable.insert(pid)
+            }
+        }
+        return (found, unreadable)
     }
 }

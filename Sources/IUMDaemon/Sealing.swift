@@ -37,8 +37,14 @@ enum Sealing {
         do { (image, code) = try daemonFiles() } catch {
             throw DaemonError(exitCode: 1, message: "cannot seal: \(error)")
         }
-        let ids = guardRef.objectIDs()
-        if let holder = foreignHolders(maps: ids.maps, programs: ids.programs).first {
+        let holders: [(pid: Int32, comm: String, what: String)]
+        do {
+            let ids = try guardRef.objectIDs()
+            holders = try foreignHolders(maps: ids.maps, programs: ids.programs)
+        } catch {
+            throw DaemonError(exitCode: 1, message: "cannot seal: cannot check who holds the guard's maps and programs: \(error)")
+        }
+        if let holder = holders.first {
             throw DaemonError(exitCode: 1, message: "cannot seal: process \(holder.pid) (\(holder.comm)) holds an fd to the guard's \(holder.what); stop it first")
         }
         guard let cgroup = ProcReader.findCgroup2Mount() else {
@@ -66,7 +72,10 @@ enum Sealing {
         }
         guard !exe.hasSuffix(" (deleted)") else { throw GuardError(.refused, "iumd's image \(exe) was deleted or replaced") }
         var paths: [String] = []
-        let maps = (try? ProcFS.text("/proc/self/maps")) ?? ""
+        let maps: String
+        do { maps = try ProcFS.text("/proc/self/maps") } catch {
+            throw GuardError(.io, "cannot read /proc/self/maps: \(error)")
+        }
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard fields.count == 6, fields[1].contains("x") else { continue }
@@ -82,22 +91,27 @@ enum Sealing {
 
     /// Other processes holding an fd to one of the guard's maps or programs (links are
     /// harmless: LSM and tp_btf links cannot be detached or updated).
-    static func foreignHolders(maps: Set<UInt32>, programs: Set<UInt32>) -> [(pid: Int32, comm: String, what: String)] {
+    /// Every listing and read must succeed, except for a process or fd that is gone: a check
+    /// that cannot see is an error, not "nobody".
+    static func foreignHolders(maps: Set<UInt32>, programs: Set<UInt32>, procRoot: String = "/proc")
+        throws(ProcessTableError) -> [(pid: Int32, comm: String, what: String)] {
         var found: [(Int32, String, String)] = []
-        guard let proc = opendir("/proc") else { return [] }
-        defer { closedir(proc) }
-        while let entry = readdir(proc) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard let pid = Int32(name), pid != getpid(), let dir = opendir("/proc/\(pid)/fdinfo") else { continue }
-            defer { closedir(dir) }
-            while let fdEntry = readdir(dir) {
-                let fd = withUnsafeBytes(of: fdEntry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                guard Int(fd) != nil, let info = try? ProcFS.text("/proc/\(pid)/fdinfo/\(fd)"), !info.contains("link_type:") else { continue }
+        let pids: [Int32]
+        do { pids = try ProcFS.numericEntries(procRoot) } catch {
+            throw ProcessTableError(.io, path: procRoot, errno: error.errno)
+        }
+        for pid in pids where pid != getpid() {
+            let fds: [Int32]
+            do { fds = try ProcFS.numericEntries("\(procRoot)/\(pid)/fdinfo") } catch where error.code == .noSuchProcess { continue }
+            for fd in fds {
+                let info: String
+                do { info = try ProcFS.text("\(procRoot)/\(pid)/fdinfo/\(fd)") } catch where error.code == .noSuchProcess { continue }
+                guard !info.contains("link_type:") else { continue }
                 for line in info.split(separator: "\n") {
                     let kv = line.split(separator: ":", maxSplits: 1)
                     guard kv.count == 2, let id = UInt32(kv[1].trimmingCharacters(in: " \t")) else { continue }
                     if (kv[0] == "map_id" && maps.contains(id)) || (kv[0] == "prog_id" && programs.contains(id)) {
-                        let comm = (try? ProcFS.text("/proc/\(pid)/comm"))?.trimmingCharacters(in: "\n") ?? "?"
+                        let comm = (try? ProcFS.text("\(procRoot)/\(pid)/comm"))?.trimmingCharacters(in: "\n") ?? "?"
                         found.append((pid, comm, "\(kv[0] == "map_id" ? "map" : "program") \(id)"))
                     }
                 }

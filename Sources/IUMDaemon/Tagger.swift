@@ -30,7 +30,8 @@ struct Tagger: Sendable {
         guard pid != 1 else {
             throw GuardError(.refused, "pid 1 (init) cannot be tagged", hint: "tag the service's own process instead")
         }
-        guard let stat = try? reader.stat(pid) else { throw GuardError(.noSuchProcess, "no process with id \(pid)") }
+        let stat: ProcStat
+        do { stat = try reader.stat(pid) } catch { throw Self.readFailure(error, pid: pid) }
         guard stat.pid == pid, stat.flags & ProcStat.pfKthread == 0 else {
             throw GuardError(.refused, "process \(pid) is a kernel thread and cannot be tagged")
         }
@@ -58,7 +59,7 @@ struct Tagger: Sendable {
             warnings.append("its RLIMIT_CORE could not be set to 1 (\(GuardError.errnoName(errno))): it could still leave a core dump")
         }
         // A tracer of another thread that attached before the tag keeps its access: say so.
-        if let (thread, tracer) = tracedThread(pid) {
+        if let (thread, tracer) = try tracedThread(pid) {
             throw GuardError(.refused, "process \(pid) is tagged, but process \(tracer) traces its thread \(thread)",
                              hint: "the tracer keeps its access to that thread until it detaches")
         }
@@ -66,21 +67,37 @@ struct Tagger: Sendable {
     }
 
     private func refuseIfTraced(_ pid: Int32) throws(GuardError) {
-        if let (thread, tracer) = tracedThread(pid) {
+        if let (thread, tracer) = try tracedThread(pid) {
             throw GuardError(.refused, "process \(pid) is being traced by process \(tracer)" + (thread == pid ? "" : " (thread \(thread))"),
                              hint: "a tracer would keep its access: detach it (or start the program with 'ium run') and tag again")
         }
     }
 
-    /// A thread of the process with a tracer, and the tracer.
-    private func tracedThread(_ pid: Int32) -> (thread: Int32, tracer: Int32)? {
-        for thread in reader.threads(pid) {
-            if let tracer = try? ProcStatus(parsing: ProcFS.text("\(reader.procRoot)/\(pid)/task/\(thread)/status")).tracerPid,
-               tracer != 0 {
-                return (thread, tracer)
+    /// A thread of the process with a tracer, and the tracer. Fails closed: a thread list or
+    /// a thread's status that cannot be read (other than because it exited) is an error, not
+    /// "no tracer".
+    private func tracedThread(_ pid: Int32) throws(GuardError) -> (thread: Int32, tracer: Int32)? {
+        let threads: [Int32]
+        do { threads = try reader.threads(pid) } catch { throw Self.readFailure(error, pid: pid) }
+        for thread in threads {
+            let tracer: Int32
+            do {
+                tracer = try ProcStatus(parsing: ProcFS.text("\(reader.procRoot)/\(pid)/task/\(thread)/status")).tracerPid
+            } catch where error.code == .noSuchProcess {
+                continue
+            } catch {
+                throw Self.readFailure(error, pid: pid)
             }
+            if tracer != 0 { return (thread, tracer) }
         }
         return nil
+    }
+
+    /// A `/proc` read that failed: "no such process" when it is gone, otherwise an I/O error
+    /// that says what could not be read (the tag is refused rather than made blind).
+    static func readFailure(_ error: ProcessTableError, pid: Int32) -> GuardError {
+        error.code == .noSuchProcess ? GuardError(.noSuchProcess, "no process with id \(pid)")
+            : GuardError(.io, "cannot read process \(pid) to check it: \(error)", errno: error.errno)
     }
 }
 
@@ -89,9 +106,15 @@ struct Tagger: Sendable {
 struct GuardKernelFacts: KernelFactsProvider {
     let guardRef: KernelGuard
     let views: TaskViewTable?
-    /// Whether the process is tagged secure in the kernel.
-    func isTaggedSecure(pid: Int32) -> Bool {
-        ((try? guardRef.tagFlags(pid: pid)) ?? 0) & TagFlags.secure.rawValue != 0
+    /// Whether the process is tagged secure in the kernel; a tag store that cannot be read is
+    /// an error, never "not secure".
+    func isTaggedSecure(pid: Int32) throws(ProcessTableError) -> Bool {
+        do {
+            return try guardRef.tagFlags(pid: pid) & TagFlags.secure.rawValue != 0
+        } catch {
+            throw ProcessTableError(error.code == .noSuchProcess ? .noSuchProcess : .io,
+                                    path: "the guard's tag store (pid \(pid)): \(error.message)", errno: error.errno)
+        }
     }
     /// From the task view (nil without one).
     func isDumpable(pid: Int32) -> Bool? {

@@ -160,13 +160,24 @@ public final class GuardEventReader {
     private var ring: OpaquePointer?
     private let box = EventBox()
 
-    final class EventBox { var events: [GuardEvent] = [] }
+    final class EventBox {
+        var events: [GuardEvent] = []
+        var records: UInt64 = 0
+    }
+
+    /// Records read from the ring buffer so far, decodable or not (the delivered side of
+    /// "produced = delivered + dropped").
+    public var recordsRead: UInt64 { box.records }
+    /// The last error the ring buffer's poll returned (negative errno; EINTR excluded), 0 if none.
+    public private(set) var lastPollError: Int32 = 0
 
     init(mapFD: Int32) throws(GuardError) {
         let context = Unmanaged.passUnretained(box).toOpaque()
         guard let ring = ring_buffer__new(mapFD, { context, data, size in
-            guard let context, let data, let event = GuardEvent(UnsafeRawBufferPointer(start: data, count: Int(size))) else { return 0 }
+            guard let context else { return 0 }
             let box = Unmanaged<GuardEventReader.EventBox>.fromOpaque(context).takeUnretainedValue()
+            box.records += 1
+            guard let data, let event = GuardEvent(UnsafeRawBufferPointer(start: data, count: Int(size))) else { return 0 }
             box.events.append(event)
             return 0
         }, context, nil) else {
@@ -183,9 +194,10 @@ public final class GuardEventReader {
     /// - Parameter timeoutMilliseconds: How long to wait; 0 returns at once.
     public func poll(timeoutMilliseconds: Int32) -> [GuardEvent] {
         guard let ring else { return [] }
-        _ = ring_buffer__poll(ring, timeoutMilliseconds)
+        let polled = ring_buffer__poll(ring, timeoutMilliseconds)
         // Lifecycle events are submitted without a wakeup (guard.bpf.c): drain them too.
-        _ = ring_buffer__consume(ring)
+        let consumed = ring_buffer__consume(ring)
+        if let failure = [polled, consumed].first(where: { $0 < 0 && $0 != -EINTR }) { lastPollError = failure }
         defer { box.events.removeAll(keepingCapacity: true) }
         return box.events
     }

@@ -89,7 +89,7 @@ extension KernelGuard {
         }
         try LibBPF.check(bpf_map_freeze(daemonCode), .mapFailed, "cannot freeze the daemon's files")
         // 2. The pins, their directory, and the bpffs they live in.
-        for name in Self.directoryEntries(pinDirectory) {
+        for name in try Self.directoryEntries(pinDirectory) {
             try mark(pinDirectory + "/" + name, UInt32(IUM_INODE_PIN))
         }
         try mark(pinDirectory, UInt32(IUM_INODE_PIN))
@@ -148,27 +148,34 @@ extension KernelGuard {
         return current
     }
 
-    /// The ids of the guard's maps and programs (for "who else holds an fd to them").
-    public func objectIDs() -> (maps: Set<UInt32>, programs: Set<UInt32>) {
+    /// The ids of the guard's maps and programs (for "who else holds an fd to them"). Every
+    /// one or an error: a missed id would let a holder through the seal's check.
+    public func objectIDs() throws(GuardError) -> (maps: Set<UInt32>, programs: Set<UInt32>) {
+        func info<T>(_ fd: Int32, _ value: inout T, _ what: String) throws(GuardError) {
+            var length = UInt32(MemoryLayout<T>.size)
+            guard bpf_obj_get_info_by_fd(fd, &value, &length) == 0 else {
+                throw GuardError(.mapFailed, "cannot read the id of \(what)", errno: errno)
+            }
+        }
         var maps: Set<UInt32> = []
-        for fd in self.maps.values {
-            var info = bpf_map_info()
-            var length = UInt32(MemoryLayout<bpf_map_info>.size)
-            if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 { maps.insert(info.id) }
+        for (name, fd) in self.maps {
+            var map = bpf_map_info()
+            try info(fd, &map, "the map \(name)")
+            maps.insert(map.id)
         }
         var programs: Set<UInt32> = []
-        for name in Self.directoryEntries(pinDirectory) where name.hasPrefix("link_") || name.hasPrefix("prog_") {
+        for name in try Self.directoryEntries(pinDirectory) where name.hasPrefix("link_") || name.hasPrefix("prog_") {
             let fd = bpf_obj_get(pinDirectory + "/" + name)
-            guard fd >= 0 else { continue }
+            guard fd >= 0 else { throw GuardError(.mapFailed, "cannot open the pin \(pinDirectory)/\(name)", errno: errno) }
             defer { close(fd) }
             if name.hasPrefix("link_") {
-                var info = bpf_link_info()
-                var length = UInt32(MemoryLayout<bpf_link_info>.size)
-                if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 { programs.insert(info.prog_id) }
+                var link = bpf_link_info()
+                try info(fd, &link, name)
+                programs.insert(link.prog_id)
             } else {
-                var info = bpf_prog_info()
-                var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-                if bpf_obj_get_info_by_fd(fd, &info, &length) == 0 { programs.insert(info.id) }
+                var program = bpf_prog_info()
+                try info(fd, &program, name)
+                programs.insert(program.id)
             }
         }
         return (maps, programs)

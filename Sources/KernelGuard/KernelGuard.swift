@@ -209,7 +209,9 @@ public final class KernelGuard: @unchecked Sendable {
             maps.values.forEach { close($0) }
             return error
         }
-        for name in directoryEntries(pinDirectory) where !name.hasPrefix("link_") && !name.hasPrefix("prog_") {
+        let names: [String]
+        do { names = try directoryEntries(pinDirectory) } catch { throw fail(error) }
+        for name in names where !name.hasPrefix("link_") && !name.hasPrefix("prog_") {
             let fd = bpf_obj_get(pinDirectory + "/" + name)
             guard fd >= 0 else {
                 let e = errno
@@ -390,19 +392,25 @@ public final class KernelGuard: @unchecked Sendable {
     }
 
     private static func unpinAll(_ pinDirectory: String) {
-        for name in directoryEntries(pinDirectory) { unlink(pinDirectory + "/" + name) }
+        for name in (try? directoryEntries(pinDirectory)) ?? [] { unlink(pinDirectory + "/" + name) }
         rmdir(pinDirectory)
     }
 
-    static func directoryEntries(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
+    /// The names in a directory; one that cannot be opened or read to its end is an error,
+    /// never a shorter list (the seal marks every pin it lists).
+    static func directoryEntries(_ path: String) throws(GuardError) -> [String] {
+        guard let dir = opendir(path) else { throw GuardError(.io, "cannot list \(path)", errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw GuardError(.io, "cannot list \(path)", errno: errno) }
+                return names
+            }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names
     }
 
     // MARK: - Counters and records
@@ -422,7 +430,7 @@ public final class KernelGuard: @unchecked Sendable {
             denials: values[Int(IUM_COUNTER_DENIALS.rawValue)], kills: values[Int(IUM_COUNTER_KILLS.rawValue)],
             eventsDropped: values[Int(IUM_COUNTER_EVENTS_DROPPED.rawValue)],
             tagsInherited: values[Int(IUM_COUNTER_TAGS_INHERITED.rawValue)],
-            resumes: values[Int(IUM_COUNTER_RESUMES.rawValue)])
+            resumes: values[Int(IUM_COUNTER_RESUMES.rawValue)], recordsWritten: values[Int(IUM_COUNTER_RECORDS.rawValue)])
     }
 
     /// Opens a reader of the guard's record ring buffer (the owner's only).
@@ -443,6 +451,8 @@ public struct GuardCounters: Hashable, Sendable {
     public var tagsInherited: UInt64
     /// Targets resumed after a killed PTRACE_ATTACH.
     public var resumes: UInt64
+    /// Records written to the ring buffer (records produced = this + ``eventsDropped``).
+    public var recordsWritten: UInt64
 }
 
 func readSmallFile(_ path: String) throws(GuardError) -> String {

@@ -81,6 +81,10 @@ public struct NTStatus: RawRepresentable, Error, Hashable, Sendable, CustomStrin
     /// Two parameters that exclude each other were both given, or neither was.
     /// The corresponding NT status is `STATUS_INVALID_PARAMETER_MIX`.
     public static let invalidParameterMix = NTStatus(rawValue: 0xC000_0030)
+    /// The request failed for a reason of the system's, not the caller's (iumd could not read
+    /// `/proc`, the tag store or the audit store). The corresponding NT status is
+    /// `STATUS_UNSUCCESSFUL`.
+    public static let unsuccessful = NTStatus(rawValue: 0xC000_0001)
     /// Not enough resources (for example the handle table is full).
     /// The corresponding NT status is `STATUS_INSUFFICIENT_RESOURCES`.
     public static let insufficientResources = NTStatus(rawValue: 0xC000_009A)
@@ -107,6 +111,7 @@ public struct NTStatus: RawRepresentable, Error, Hashable, Sendable, CustomStrin
         0x0000_0000: "STATUS_SUCCESS",
         0x0000_0103: "STATUS_PENDING",
         0x8000_0002: "STATUS_DATATYPE_MISALIGNMENT",
+        0xC000_0001: "STATUS_UNSUCCESSFUL",
         0xC000_0002: "STATUS_NOT_IMPLEMENTED",
         0xC000_0003: "STATUS_INVALID_INFO_CLASS",
         0xC000_0004: "STATUS_INFO_LENGTH_MISMATCH",

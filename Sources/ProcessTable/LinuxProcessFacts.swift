@@ -10,8 +10,9 @@ public import GuardABI
 /// What the kernel knows that `/proc` does not show: supplied by the kernel guard when it is
 /// loaded (KernelGuard reads its task-storage tag store and the task's mm flags).
 public protocol KernelFactsProvider: Sendable {
-    /// Whether the process is tagged secure in the kernel tag store.
-    func isTaggedSecure(pid: Int32) -> Bool
+    /// Whether the process is tagged secure in the kernel tag store. A store that cannot be
+    /// read is an error (``ProcessTableError/Code/io``), never "not secure".
+    func isTaggedSecure(pid: Int32) throws(ProcessTableError) -> Bool
     /// Whether the process is dumpable (`PR_GET_DUMPABLE` != 0), or nil when unknown.
     func isDumpable(pid: Int32) -> Bool?
     /// What the kernel knows of the process now (guard_abi.h: task views), or nil when no
@@ -25,7 +26,7 @@ public struct NoKernelFacts: KernelFactsProvider {
     /// Creates the provider.
     public init() {}
     /// Always false: without the guard there is no tag store.
-    public func isTaggedSecure(pid: Int32) -> Bool { false }
+    public func isTaggedSecure(pid: Int32) throws(ProcessTableError) -> Bool { false }
     /// Always nil.
     public func isDumpable(pid: Int32) -> Bool? { nil }
 }
@@ -140,7 +141,7 @@ public struct ProcReader: Sendable {
                 securityLabel: securityLabel(pid),
                 isELF32: stat.flags & ProcStat.pfKthread != 0 ? nil : elfIs32Bit("\(base)/exe"),
                 kernelDumpable: kernel.isDumpable(pid: pid),
-                taggedSecure: kernel.isTaggedSecure(pid: pid),
+                taggedSecure: try kernel.isTaggedSecure(pid: pid),
                 kernelView: nil
             )
         }
@@ -212,17 +213,11 @@ public struct ProcReader: Sendable {
         try? ProcFS.readlink("\(procRoot)/\(pid)/exe")
     }
 
-    /// The thread ids of a process (`/proc/PID/task`), empty when it is gone.
+    /// The thread ids of a process (`/proc/PID/task`). A process that is gone is
+    /// ``ProcessTableError/Code/noSuchProcess``; a directory that cannot be listed is an error.
     /// - Parameter pid: The process id.
-    public func threads(_ pid: Int32) -> [Int32] {
-        guard let dir = opendir("\(procRoot)/\(pid)/task") else { return [] }
-        defer { closedir(dir) }
-        var tids: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if let tid = Int32(name) { tids.append(tid) }
-        }
-        return tids
+    public func threads(_ pid: Int32) throws(ProcessTableError) -> [Int32] {
+        try ProcFS.numericEntries("\(procRoot)/\(pid)/task")
     }
 
     /// The arguments of `/proc/PID/cmdline`.

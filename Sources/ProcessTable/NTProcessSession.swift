@@ -68,7 +68,7 @@ public final class NTProcessSession {
     public let reader: ProcReader
     private var handles: HandleTable<SessionObject>
     private var selfObject: ProcessObject?
-    private let objects: (Int32) -> ProcessObject?
+    private let objects: (Int32) throws(ProcessTableError) -> ProcessObject
     private let views: (ProcessIdentity, Bool) -> CallerView
     /// The caller's last view of each process it holds a handle to: after the process exits
     /// (no address space, no more ptrace check) the view it had is kept, as a handle keeps its
@@ -83,18 +83,23 @@ public final class NTProcessSession {
     ///   - caller: The caller.
     ///   - reader: The `/proc` reader (with the kernel facts provider).
     ///   - handleLimit: The most handles the caller may hold.
-    ///   - objects: The process object of a running pid; by default a new one per open. The
-    ///     daemon passes its process directory's, so exit events reach every handle.
+    ///   - objects: The process object of a running pid (``ProcessTableError/Code/noSuchProcess``
+    ///     when there is none); by default a new one per open. The daemon passes its process
+    ///     directory's, so exit events reach every handle.
     ///   - views: What the caller may see of a running process, given whether the caller says
     ///     its own read probe passed (``CallerView``); by default everything (a caller reading
     ///     `/proc` itself). The daemon evaluates the kernel's verdict for the caller.
     public init(caller: CallerCredentials = .current, reader: ProcReader = ProcReader(), handleLimit: Int = 4096,
-                objects: ((Int32) -> ProcessObject?)? = nil,
+                objects: ((Int32) throws(ProcessTableError) -> ProcessObject)? = nil,
                 views: @escaping (ProcessIdentity, Bool) -> CallerView = { _, _ in .everything }) {
         self.caller = caller
         self.reader = reader
         self.handles = HandleTable(limit: handleLimit)
-        self.objects = objects ?? { try? ProcessObject.open(pid: $0, reader: reader) }
+        if let objects {
+            self.objects = objects
+        } else {
+            self.objects = { pid throws(ProcessTableError) in try ProcessObject.open(pid: pid, reader: reader) }
+        }
         self.views = views
     }
 
@@ -132,7 +137,15 @@ public final class NTProcessSession {
                   access("\(reader.procRoot)/\(pid)/task/\(clientId.thread)", F_OK) == 0
             else { return .failure(.invalidCID) }
         }
-        guard let object = liveObject(pid) ?? referencedObject(pid) else { return .failure(.invalidCID) }
+        let object: ProcessObject
+        do { object = try objects(pid) } catch where error.code == .noSuchProcess {
+            guard let referenced = referencedObject(pid) else { return .failure(.invalidCID) }
+            object = referenced
+        } catch {
+            // The process may well exist: iumd could not read it (out of file descriptors,
+            // say). Never STATUS_INVALID_CID for that.
+            return .failure(error.errno.map { [EMFILE, ENFILE, ENOMEM].contains($0) } == true ? .insufficientResources : .unsuccessful)
+        }
         let snapshot = snapshot(of: object, probePassed: probePassed, freshSince: started, viewSuffices: true)
         guard snapshot.callerView.visible else { return .failure(.invalidCID) }
         let granted = ProcessAccessPolicy.grant(
@@ -235,7 +248,7 @@ public final class NTProcessSession {
         return view
     }
 
-    private func liveObject(_ pid: Int32) -> ProcessObject? { objects(pid) }
+    private func liveObject(_ pid: Int32) -> ProcessObject? { try? objects(pid) }
 
     /// An exited process this session still references, as NT keeps it in the CID table.
     private func referencedObject(_ pid: Int32) -> ProcessObject? {

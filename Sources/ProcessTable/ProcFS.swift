@@ -43,6 +43,33 @@ public enum ProcFS {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The names of a directory that are numbers (pids under `/proc`, tids under `task`). A
+    /// directory that cannot be opened or read to its end is an error, never a short list.
+    public static func numericEntries(_ path: String) throws(ProcessTableError) -> [Int32] {
+        guard let dir = opendir(path) else { throw error(path) }
+        defer { closedir(dir) }
+        var numbers: [Int32] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw error(path) }
+                return numbers
+            }
+            let number = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int32? in
+                var value: Int32 = 0
+                var any = false
+                for byte in raw {
+                    if byte == 0 { break }
+                    guard byte >= 48 && byte <= 57, value < Int32.max / 10 else { return nil }
+                    value = value * 10 + Int32(byte - 48)
+                    any = true
+                }
+                return any ? value : nil
+            }
+            if let number { numbers.append(number) }
+        }
+    }
+
     /// The owner uid of a path (not following a final symlink).
     static func ownerUID(_ path: String) throws(ProcessTableError) -> UInt32 {
         var st = stat()

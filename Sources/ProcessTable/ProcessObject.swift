@@ -123,13 +123,27 @@ public final class ProcessObject: Sendable {
             return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
         }
         let readAt = monotonicNanoseconds()
-        if ium_pidfd_exited(pidfd) == 0, let facts = try? reader.facts(identity.pid),
-           facts.identity == identity, facts.stat.state != "Z" {
-            state.withLock { s in
-                s.facts = facts
-                s.readAt = readAt
+        let pidfdSays = ium_pidfd_exited(pidfd)
+        if pidfdSays == 0 {
+            do {
+                let facts = try reader.facts(identity.pid)
+                if facts.identity == identity, facts.stat.state != "Z" {
+                    state.withLock { s in
+                        s.facts = facts
+                        s.readAt = readAt
+                    }
+                    return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+                }
+            } catch {
+                // Unless it exited meanwhile (the pidfd says so), the process runs and could
+                // not be read now (out of file descriptors, a /proc that went away): the last
+                // facts stand. Only the kernel's word makes a process exited.
+                if ium_pidfd_exited(pidfd) != 1 {
+                    return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader)
+                }
             }
-            return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+        } else if pidfdSays < 0 {
+            return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader)
         }
         // The last word on the process: a zombie still has its tag (a client that queried it
         // only through its task view left these facts older).

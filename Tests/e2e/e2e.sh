@@ -137,6 +137,17 @@ RPID=$VPID
 rc=$?
 [ $rc -eq $DENIED ] && tl_pass "and it is protected (exit $rc)" || tl_fail "the ium run program is protected" "exit $rc"
 awk '/Max core file size/ {exit !($5 == 1)}' "/proc/$RPID/limits" && tl_pass "its RLIMIT_CORE is 1 (no file core, no pipe core)" || tl_fail "RLIMIT_CORE 1" "$(grep core /proc/$RPID/limits)"
+# A hard core limit of 0 can be raised to 1 only with CAP_SYS_RESOURCE (root in the VM has
+# it, root on some hosts and in containers does not): either the program runs with 1, or ium
+# run says it could not set it. Never silently 0 (a core_pattern pipe still dumps at 0).
+core=$(prlimit --core=0:0 "$IUM" run -- sh -c 'ulimit -c' 2> "$W/core.err")
+if [ "$core" = 1 ]; then
+    tl_pass "ium run under a hard core limit of 0: raised to 1"
+elif grep -q "^ium run: warning: its RLIMIT_CORE could not be set to 1" "$W/core.err"; then
+    tl_pass "ium run under a hard core limit of 0: says it stays at $core"
+else
+    tl_fail "ium run under a hard core limit of 0" "limit $core, stderr: $(cat "$W/core.err")"
+fi
 
 # Another user: iumd tells it nothing the kernel hides from it. A root process's stack address
 # (start_stack) is 0 in /proc/PID/stat for uid 65534, and in the query.

@@ -243,6 +243,7 @@ enum ium_counter {
     IUM_COUNTER_EVENTS_DROPPED = 2, /* records lost: the ring buffer was full */
     IUM_COUNTER_TAGS_INHERITED = 3, /* tags copied to a new thread or process */
     IUM_COUNTER_RESUMES = 4,        /* targets sent SIGCONT after a killed PTRACE_ATTACH */
+    IUM_COUNTER_RECORDS = 5,        /* records written to the ring buffer (produced = this + dropped) */
     IUM_COUNTER_MAX = 8,
 };
 

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// iumd's process table and its failure paths, against real processes: a rescan repairs what
+// lost events left behind, and a /proc that cannot be listed, a tag store that cannot be read
+// or an audit store that cannot be read are errors that reach the operator, never a quieter
+// answer (an emptied table, "not secure", "no events").
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import GRDB
+import NTModel
+import IUMProtocol
+import IUMClient
+import ProcessTable
+@testable import IUMDaemon
+import TestSupport
+
+/// A tag store that cannot be read.
+struct UnreadableTagStore: KernelFactsProvider {
+    func isTaggedSecure(pid: Int32) throws(ProcessTableError) -> Bool {
+        throw ProcessTableError(.io, path: "the guard's tag store (pid \(pid))", errno: EIO)
+    }
+    func isDumpable(pid: Int32) -> Bool? { nil }
+}
+
+@Suite("iumd's process table", .serialized)
+struct ProcessDirectoryTests {
+    /// A reader whose /proc is a symlink that the test can remove.
+    func vanishingProc() throws -> (ProcReader, String) {
+        let link = temporaryPath("proc")
+        try #require(symlink("/proc", link) == 0)
+        var reader = ProcReader()
+        reader.procRoot = link
+        return (reader, link)
+    }
+
+    @Test("a rescan adds a process the events missed and removes one that exited, marking its object exited")
+    func rescanRepairs() throws {
+        let directory = ProcessDirectory(reader: ProcReader())
+        let (early, _) = try startFixture(["sleep"])
+        try directory.scan()
+        let object = try directory.object(pid: early.pid)
+        let (late, _) = try startFixture(["sleep"])
+        early.signal(SIGKILL)
+        early.wait()
+        let fixed = try directory.rescan()
+        #expect(fixed >= 2, "the new process and the exited one")
+        #expect(!object.isRunning)
+        #expect(try directory.listing(secureOnly: false).contains { $0.pid == late.pid })
+        #expect(try !directory.listing(secureOnly: false).contains { $0.pid == early.pid })
+        #expect(directory.repairCounts.rescans == 1)
+    }
+
+    @Test("a /proc that cannot be listed: scan and rescan throw, the table and live objects stay as they were")
+    func unlistableProc() throws {
+        let (reader, link) = try vanishingProc()
+        defer { unlink(link) }
+        let directory = ProcessDirectory(reader: reader)
+        let (child, _) = try startFixture(["sleep"])
+        let seeded = try directory.scan()
+        #expect(seeded > 1)
+        let object = try directory.object(pid: child.pid)
+        unlink(link)
+        #expect { try directory.rescan() } throws: { ($0 as? ProcessTableError)?.code == .io }
+        #expect { try directory.scan() } throws: { ($0 as? ProcessTableError)?.code == .io }
+        #expect(directory.count >= seeded, "no entry dropped")
+        #expect(object.isRunning, "no live object marked exited")
+        #expect(directory.repairCounts.repairs == 0)
+    }
+
+    @Test("a tag store that cannot be read fails 'ium ps --secure' instead of leaving processes out")
+    func unreadableTagStore() throws {
+        let directory = ProcessDirectory(reader: ProcReader(kernel: UnreadableTagStore()))
+        _ = try startFixture(["sleep"])
+        try directory.scan()
+        #expect { try directory.listing(secureOnly: true) } throws: { ($0 as? ProcessTableError)?.code == .io }
+    }
+
+    @Test("the seal's check for other holders of the guard fails when /proc cannot be listed, never finds 'nobody'")
+    func sealHolderCheckFailsClosed() throws {
+        #expect { try Sealing.foreignHolders(maps: [1], programs: [1], procRoot: "/nonexistent-proc") } throws: {
+            ($0 as? ProcessTableError)?.code == .io
+        }
+        // A /proc of one process holding map 7 through fd 3, and a link fd to program 9 (links
+        // cannot be detached: they do not count).
+        let root = temporaryPath("proc")
+        for dir in [root, root + "/4242", root + "/4242/fdinfo"] { try #require(mkdir(dir, 0o755) == 0) }
+        func write(_ path: String, _ text: String) throws {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            try #require(fd >= 0)
+            _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+        try write(root + "/4242/comm", "holder\n")
+        try write(root + "/4242/fdinfo/3", "pos:\t0\nflags:\t02000002\nmap_type:\t2\nmap_id:\t7\n")
+        try write(root + "/4242/fdinfo/4", "link_type:\ttracing\nlink_id:\t5\nprog_id:\t9\n")
+        let holders = try Sealing.foreignHolders(maps: [7], programs: [9], procRoot: root)
+        #expect(holders.map(\.pid) == [4242] && holders.first?.comm == "holder" && holders.first?.what == "map 7")
+        #expect(try Sealing.foreignHolders(maps: [8], programs: [9], procRoot: root).isEmpty)
+    }
+
+    @Test("hidepid: mountinfo that cannot be read hides other users' processes (hidepid=4), never shows all")
+    func hidepidFailsClosed() {
+        let visibility = ProcVisibility(mountinfo: "/nonexistent/mountinfo")
+        #expect(!visibility.visible(mayRead: false, callerGroups: []))
+        #expect(visibility.visible(mayRead: true, callerGroups: []))
+    }
+}
+
+@Suite("iumd reports what it cannot do", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
+struct DaemonFailureTests {
+    @Test("an audit store that cannot be read: 'ium events' gets STATUS_UNSUCCESSFUL with the reason, not an empty list")
+    func unreadableAuditStore() throws {
+        let d = try TestDaemon()
+        let client = try IUMClient(socketPath: d.socket)
+        var rows = 0
+        try client.events(EventsRequest()) { rows += $0.count; return true }
+        #expect(rows == 0)
+        // Break the store under the running daemon.
+        let queue = try DatabaseQueue(path: d.database)
+        try queue.write { try $0.execute(sql: "DROP TABLE denials") }
+        #expect { try client.events(EventsRequest()) { _ in true } } throws: { error in
+            let e = error as? ClientError
+            return e?.status == .unsuccessful && e?.message.contains("cannot read the audit store") == true && e?.unreachable == false
+        }
+        // The connection and the daemon live on.
+        #expect(throws: Never.self) { _ = try client.status() }
+    }
+}
