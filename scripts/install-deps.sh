@@ -10,6 +10,7 @@ set -euo pipefail
 
 packages=(
     build-essential g++ gcc-multilib   # C fixtures, the 32-bit (IsWow64Process) test program
+    curl                               # the metrics endpoint in the end-to-end test
     pkg-config libbpf-dev libelf-dev zlib1g-dev  # the guard's loader (SwiftPM finds libbpf with pkg-config)
     linux-libc-dev liburing-dev        # uapi headers for the BPF programs; the io_uring attacker
     libsqlite3-dev                     # the audit store (GRDB)

@@ -112,11 +112,14 @@ final class Connection {
                     probePassed: request.probePassed)
                 return ([openReply(result).encode(requestId: header.requestId)], true)
             case .query:
+                let started = monotonicNanoseconds()
                 let request = try QueryRequest(&payload)
                 let outcome = session.queryInformationProcess(
                     handle: request.handle, infoClass: request.infoClass, length: request.length,
                     buffer: request.buffer, returnLength: request.returnLength, probePassed: request.probePassed)
-                return ([outcome.encode(requestId: header.requestId)], true)
+                let reply = outcome.encode(requestId: header.requestId)
+                daemon.metrics.query(nanoseconds: monotonicNanoseconds() - started)
+                return ([reply], true)
             case .close:
                 let handle = Handle(rawValue: try payload.get())
                 return ([StatusReply(status: closeHandle(handle)).encode(.close, requestId: header.requestId)], true)
@@ -219,8 +222,13 @@ final class Connection {
             return StatusReply(status: .accessDenied, message: "tagging needs root or membership of the 'ium' group")
         }
         let pid = request.pid == 0 ? caller.pid : request.pid
-        do {
-            let warnings = try daemon.tagger.tag(pid: pid)
+        do throws(GuardError) {
+            let warnings: [String]
+            do { warnings = try daemon.tagger.tag(pid: pid) } catch {
+                daemon.metrics.tagRequest(succeeded: false)
+                throw error
+            }
+            daemon.metrics.tagRequest(succeeded: true)
             logger.notice("tagged process secure", metadata: ["pid": "\(pid)", "warnings": "\(warnings)"])
             let message = "process \(pid) is secure (\(daemon.guardRef.backend) backend)"
             return StatusReply(status: .success, message: ([message] + warnings.map { "warning: " + $0 }).joined(separator: "\n"))

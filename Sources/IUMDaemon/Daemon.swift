@@ -35,6 +35,8 @@ public struct DaemonConfiguration: Sendable {
     public var handleLimit = 4096
     /// Days of audit history kept.
     public var retentionDays = 90
+    /// Where the metrics go (`--metrics`, `--metrics-textfile`): none by default.
+    var metrics: [MetricsEndpoint] = []
     /// Creates the default configuration.
     public init() {}
 }
@@ -49,6 +51,7 @@ final class DaemonState: Sendable {
     let directory: ProcessDirectory
     let audit: AuditStore
     let logger: Logger
+    let metrics = DaemonMetrics()
     let started: UInt64 = monotonicMilliseconds()
     let kernel: String
     /// Set once the guard was unloaded through a request.
@@ -138,6 +141,9 @@ public final class Daemon: Service {
     private let connections: ConnectionLimiter
     private let stopRequests: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
+    private let metricsServer: MetricsServer?
+    /// The guard's drop counter just before the seed scan.
+    private let droppedAtSeed: UInt64
 
     /// Starts everything that can fail before serving: the guard, self-protection, the store,
     /// the socket, the `/proc` scan.
@@ -187,8 +193,20 @@ public final class Daemon: Service {
             throw DaemonError(exitCode: 1, message: "cannot listen on \(configuration.socketPath): \(GuardError.errnoName(errno))")
         }
         listenFD = fd
+        var server: MetricsServer?
+        for case .http(let host, let port) in configuration.metrics {
+            do { server = try MetricsServer(host: host, port: port) } catch {
+                close(fd)
+                unlink(configuration.socketPath)
+                throw DaemonError(exitCode: 1, message: error.message)
+            }
+        }
+        metricsServer = server
         connections = ConnectionLimiter(total: configuration.maxConnections, perUser: configuration.maxConnectionsPerUser)
         (stopRequests, stopContinuation) = AsyncStream.makeStream(of: Void.self)
+        // Drops counted from here on are repaired by a rescan: the seed scan below sees
+        // everything before it, the event thread everything after.
+        droppedAtSeed = guardRef.counters().eventsDropped
         let n: Int
         do { n = try state.directory.scan() } catch {
             close(fd)
@@ -202,11 +220,13 @@ public final class Daemon: Service {
     public func run() async throws {
         startIngest()
         startAccepting()
+        startMetrics()
         state.logger.notice("iumd ready", metadata: ["socket": "\(state.configuration.socketPath)"])
         try? await cancelWhenGracefulShutdown { [stopRequests] in
             for await _ in stopRequests { break }
         }
         stopping.store(true, ordering: .relaxed)
+        metricsServer?.stop()
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
         unlink(state.configuration.socketPath)
@@ -267,6 +287,34 @@ public final class Daemon: Service {
         if !started { state.logger.critical("cannot start the accept thread: no client will be served") }
     }
 
+    /// The metrics threads: the HTTP endpoint, and the textfile rewritten every 15 seconds.
+    private func startMetrics() {
+        let state = self.state
+        if let server = metricsServer {
+            guard startThread({ server.serve { state.metrics.exposition(state) } }) else {
+                state.logger.critical("cannot start the metrics thread: metrics are not served")
+                return
+            }
+            state.logger.notice("metrics served", metadata: ["address": "http://\(server.address)/metrics"])
+        }
+        for case .textfile(let path) in state.configuration.metrics {
+            let started = startThread { [self] in
+                var failing = false
+                while !stopping.load(ordering: .relaxed) {
+                    do {
+                        try MetricsTextfile.write(state.metrics.exposition(state), to: path)
+                        failing = false
+                    } catch {
+                        if !failing { state.logger.error("cannot write the metrics textfile", metadata: ["error": "\(error)"]) }
+                        failing = true
+                    }
+                    for _ in 0..<15 where !stopping.load(ordering: .relaxed) { sleep(1) }
+                }
+            }
+            if !started { state.logger.critical("cannot start the metrics textfile thread") }
+        }
+    }
+
     /// The event thread: fork/exec/exit feed the process table, denials the audit store; a
     /// growing drop counter triggers a rescan.
     private func startIngest() {
@@ -277,7 +325,7 @@ public final class Daemon: Service {
             return
         }
         let started = startThread { [self] in
-            var dropped = state.guardRef.counters().eventsDropped
+            var dropped = droppedAtSeed
             var lastRetention = monotonicMilliseconds()
             let offset = BootClock.bootEpochNanoseconds()
             var rescanFailing = false
@@ -287,11 +335,21 @@ public final class Daemon: Service {
                 }
             }
             applyRetention()
+            var delivered: UInt64 = 0
+            var pollFailing = false
             while !stopping.load(ordering: .relaxed) {
                 let events = reader.poll(timeoutMilliseconds: 200)
+                state.metrics.delivered(reader.recordsRead - delivered)
+                delivered = reader.recordsRead
+                if reader.lastPollError != 0, !pollFailing {
+                    state.logger.error("the guard's event ring buffer cannot be read: the process table and the audit store fall behind",
+                                       metadata: ["errno": "\(GuardError.errnoName(-reader.lastPollError))"])
+                    pollFailing = true
+                }
                 var denials: [AuditRecord] = []
                 for event in events {
                     if event.kind == .denial {
+                        state.metrics.denial(operation: event.operationName, backend: event.backend?.rawValue ?? "", action: event.action)
                         denials.append(AuditRecord(
                             id: 0, time: Int64(event.timeNanoseconds) + offset, operation: event.operationName,
                             action: event.action, backend: event.backend?.rawValue ?? "", callerPid: event.pid,
@@ -302,8 +360,14 @@ public final class Daemon: Service {
                         state.directory.apply(event)
                     }
                 }
-                do { try state.audit.insert(denials) } catch {
-                    state.logger.error("cannot store denials: \(error)")
+                if !denials.isEmpty {
+                    do {
+                        try state.audit.insert(denials)
+                        state.metrics.stored(denials.count)
+                    } catch {
+                        state.metrics.lostInStore(denials.count)
+                        state.logger.error("cannot store denials: \(error)", metadata: ["lost": "\(denials.count)"])
+                    }
                 }
                 let now = state.guardRef.counters().eventsDropped
                 if now > dropped {

@@ -13,6 +13,7 @@ public enum DaemonMain {
     static let usage = """
         usage: iumd [--socket PATH] [--database PATH] [--backend lsm|kill] [--pin-dir PATH]
                     [--seal] [--retention-days N] [--no-self-protect]
+                    [--metrics HOST:PORT] [--metrics-textfile PATH]
                iumd --unload [--pin-dir PATH]
                iumd --probe-backend
           --socket PATH       request socket (default /run/ium/iumd.sock)
@@ -24,6 +25,11 @@ public enum DaemonMain {
           --pin-dir PATH      where the guard is pinned in bpffs (default /sys/fs/bpf/ium; tests
                               use their own directory and never touch the machine's guard)
           --no-self-protect   do not tag iumd itself secure (lets you debug it)
+          --metrics HOST:PORT serve Prometheus metrics at http://HOST:PORT/metrics (e.g.
+                              127.0.0.1:9477; no authentication: bind a loopback or node address)
+          --metrics-textfile PATH
+                              write the same metrics to PATH every 15 s (node_exporter's textfile
+                              collector: a *.prom file in its --collector.textfile.directory)
           --unload            remove the guard pinned at --pin-dir while no iumd runs, and exit
           --probe-backend     print the backend this kernel accepts (lsm or kill) and why, and exit
         Only one iumd owns a guard: a second one for the same --pin-dir exits with 69.
@@ -53,6 +59,14 @@ public enum DaemonMain {
                 config.retentionDays = n
             case "--pin-dir": guard let v = value(), v.hasPrefix("/") else { return usageError("--pin-dir needs an absolute path") }; config.pinDirectory = v
             case "--no-self-protect": config.selfProtect = false
+            case "--metrics":
+                guard let v = value(), let endpoint = MetricsEndpoint.parse(address: v) else {
+                    return usageError("--metrics needs HOST:PORT, e.g. 127.0.0.1:9477")
+                }
+                config.metrics.append(endpoint)
+            case "--metrics-textfile":
+                guard let v = value(), v.hasPrefix("/") else { return usageError("--metrics-textfile needs an absolute path") }
+                config.metrics.append(.textfile(path: v))
             case "--unload": mode = "unload"
             case "--probe-backend": mode = "probe"
             case "-h", "--help": print(usage); return 0

@@ -453,6 +453,8 @@ public struct GuardCounters: Hashable, Sendable {
     public var resumes: UInt64
     /// Records written to the ring buffer (records produced = this + ``eventsDropped``).
     public var recordsWritten: UInt64
+    /// All zero (before a guard counted anything).
+    public static let zero = GuardCounters(denials: 0, kills: 0, eventsDropped: 0, tagsInherited: 0, resumes: 0, recordsWritten: 0)
 }
 
 func readSmallFile(_ path: String) throws(GuardError) -> String {

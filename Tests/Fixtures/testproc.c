@@ -15,6 +15,8 @@
  *   testproc settid PID            clone3 with set_tid = PID (reuse a pid), prints "pid <child>"
  *   testproc thread                starts a thread, prints "tid <tid>"
  *   testproc forker                on each SIGUSR1 forks a sleeping child and prints "pid <child>"
+ *   testproc forks N               forks N children that exit at once, reaps each, prints "forked N"
+ *                                  and exits (a burst of guard records)
  *   testproc orphan                forks a sleeping child, prints "pid <child>", and exits on
  *                                  SIGTERM leaving the child to be reparented
  */
@@ -115,6 +117,15 @@ int main(int argc, char **argv) {
             snprintf(line, sizeof line, "pid %d", child);
             ready(line);
         }
+    } else if (!strcmp(mode, "forks") && argc > 2) {
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) {
+            pid_t child = fork();
+            if (child == 0) _exit(0);
+            if (child < 0 || waitpid(child, NULL, 0) < 0) { perror("fork"); return 2; }
+        }
+        printf("forked %d\n", n);
+        return 0;
     } else if (!strcmp(mode, "orphan")) {
         pid_t child = fork();
         if (child == 0) wait_forever();

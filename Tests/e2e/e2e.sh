@@ -12,7 +12,8 @@ ATTACK=${ATTACK:-attack}
 tl_init e2e
 
 echo "ium end-to-end: kernel $(uname -r)"
-tl_start_iumd
+METRICS=127.0.0.1:$((20000 + $$ % 20000))
+tl_start_iumd --metrics "$METRICS"
 case $? in
 0) ;;
 2) tl_skip "iumd end to end" "the machine's guard is sealed: test guards cannot load"; tl_summary; exit ;;
@@ -91,6 +92,15 @@ else
     tl_fail "ium events shows the denials" "$("$IUM" events 2>&1 | tail -n 3)"
 fi
 "$IUM" ps --secure | grep -q "^$VPID " && tl_pass "ium ps --secure lists it" || tl_fail "ium ps --secure lists it" ""
+# Prometheus: the story's denials and tag on iumd's metrics endpoint (curl, or busybox wget).
+if command -v curl > /dev/null 2>&1; then fetch="curl -fsS"; else fetch="wget -qO-"; fi
+$fetch "http://$METRICS/metrics" > "$W/metrics.txt" 2>&1
+denials=$(awk '/^ium_denials_total\{/ {n += $NF} END {print n + 0}' "$W/metrics.txt")
+if [ "$denials" -ge 2 ] && grep -q '^ium_tag_requests_total{result="tagged"} [1-9]' "$W/metrics.txt"; then
+    tl_pass "GET http://$METRICS/metrics shows the denials ($denials) and the tag"
+else
+    tl_fail "the metrics endpoint shows the denials" "$denials denials: $(head -c 300 "$W/metrics.txt")"
+fi
 
 # Log shippers: ium events --follow --json prints the stored denials and then each new one as a
 # line of docs/events.schema.json.
