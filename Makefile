@@ -27,7 +27,7 @@ C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_vi
 PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 
-.PHONY: all deps vm-deps build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e vm-test demo bench install clean
+.PHONY: all deps vm-deps deb-deps build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e host-deb vm-test demo bench release install deb clean
 
 all: build
 
@@ -54,9 +54,11 @@ build: deps $(SKELETONS) libium
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 # libium: the C library (ntddk.h), its pkg-config file, the WDK sample and the C rule tests.
+# Debian's hardening flags (dpkg-buildflags): fortified libc calls, stack protector, full relro.
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wl,-z,relro,-z,now
 $(LIBIUM): $(LIBIUM_SRC)
 	@mkdir -p $(dir $@)
-	cc -shared -fPIC -O2 -Wall -Wextra -Werror -ICModules/libium/include -ICModules/GuardABI/include -ICModules/IUMWire/include -Wl,-soname,libium.so.1 \
+	cc -shared -fPIC -O2 $(HARDENING) -Wall -Wextra -Werror -ICModules/libium/include -ICModules/GuardABI/include -ICModules/IUMWire/include -Wl,-soname,libium.so.1 \
 		-o $@ CModules/libium/ium_client.c CModules/libium/layout.c -lpthread
 	ln -sf libium.so.1 $(BUILD)/lib/libium.so
 	sed 's|@PREFIX@|$(PREFIX)|' CModules/libium/libium.pc.in > $(BUILD)/lib/libium.pc
@@ -96,7 +98,7 @@ $(BUILD)/attack/testproc: Tests/Fixtures/testproc.c
 
 attackers: $(ATTACKERS)
 
-test: swift-test host-matrix host-sidedoors host-e2e vm-test
+test: swift-test host-matrix host-sidedoors host-e2e host-deb vm-test
 
 # --no-parallel: the guard is machine-wide, and several suites load and unload it.
 swift-test: build
@@ -121,6 +123,10 @@ host-e2e: build attackers
 		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure CALLER_VIEW=$(BUILD)/lib/caller_view \
 		FRESHNESS=$(BUILD)/lib/freshness sh Tests/e2e/e2e.sh
 
+# The Debian package: lintian, install, the user story with the installed files, purge.
+host-deb: deb attackers
+	DEB=$$(ls $(CURDIR)/$(BUILD)/deb/ium_*.deb) VICTIM=$(CURDIR)/$(BUILD)/attack/victim sh Tests/deb/deb.sh
+
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps
 	@mkdir -p $(dir $(INITRAMFS))
@@ -137,12 +143,16 @@ demo: build attackers vm-deps
 bench: build attackers vm-deps
 	Benchmarks/run.sh
 
-# Installs ium, iumd (release builds, Swift runtime linked in, the guard embedded), libium
-# (+ ntddk.h, pkg-config) and the systemd unit.
-RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
-install: build
-	$(SWIFT) build -c release --static-swift-stdlib --product iumd
-	$(SWIFT) build -c release --static-swift-stdlib --product ium
+# Release builds: the Swift runtime linked in (they need libbpf, libsqlite3, libc, libstdc++
+# and libgcc_s), bind-now relocations; the guard is embedded in iumd.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker -z -Xlinker now
+RELEASE_BIN = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
+release: build
+	$(SWIFT) build $(RELEASE_FLAGS) --product iumd
+	$(SWIFT) build $(RELEASE_FLAGS) --product ium
+
+# Installs ium, iumd, libium (+ ntddk.h, pkg-config) and the systemd unit under PREFIX.
+install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
 	install -m 0755 $(RELEASE_BIN)/ium $(RELEASE_BIN)/iumd $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(LIBIUM) $(DESTDIR)$(PREFIX)/lib/
@@ -151,6 +161,14 @@ install: build
 	install -m 0644 CModules/libium/include/ntddk.h $(DESTDIR)$(PREFIX)/include/ium/
 	install -D -m 0644 contrib/iumd.service $(DESTDIR)/etc/systemd/system/iumd.service
 	-ldconfig
+
+# The Debian package, .build/deb/ium_<version>_<arch>.deb (packaging/deb/README.md), checked
+# by lintian in host-deb.
+deb: release deb-deps
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	packaging/deb/build-deb.sh $(RELEASE_BIN) $(LIBIUM) $(BUILD)/deb/ium_$$($(RELEASE_BIN)/ium --version)_$$(dpkg --print-architecture).deb
+deb-deps:
+	@scripts/install-deps.sh deb
 
 clean:
 	rm -rf $(BUILD) $(SKELETON_DIR)

@@ -6,6 +6,7 @@
 #
 #   scripts/install-deps.sh            build and test dependencies
 #   scripts/install-deps.sh vm         also what the VM tests boot (qemu, Debian's cloud kernels)
+#   scripts/install-deps.sh deb        also what builds and checks the Debian package
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,9 @@ packages=(
     strace gdb python3 python3-jsonschema util-linux procps  # real attackers and tools; the event schema check
     bpftool                            # make bench: per-program run time (bpf_stats)
 )
+if [ "${1:-}" = deb ]; then
+    packages+=(dpkg-dev lintian)
+fi
 if [ "${1:-}" = vm ]; then
     packages+=(qemu-system-x86 busybox-static cpio linux-image-cloud-amd64 linux-image-6.12-cloud-amd64)
 fi

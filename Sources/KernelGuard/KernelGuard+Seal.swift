@@ -153,7 +153,7 @@ extension KernelGuard {
     public func objectIDs() throws(GuardError) -> (maps: Set<UInt32>, programs: Set<UInt32>) {
         func info<T>(_ fd: Int32, _ value: inout T, _ what: String) throws(GuardError) {
             var length = UInt32(MemoryLayout<T>.size)
-            guard bpf_obj_get_info_by_fd(fd, &value, &length) == 0 else {
+            guard withUnsafeMutableBytes(of: &value, { bpf_obj_get_info_by_fd(fd, $0.baseAddress, &length) }) == 0 else {
                 throw GuardError(.mapFailed, "cannot read the id of \(what)", errno: errno)
             }
         }

@@ -16,7 +16,7 @@ private func record(_ format: UnsafePointer<CChar>?, _ args: CVaListPointer) -> 
     guard let format else { return 0 }
     var buffer = [CChar](repeating: 0, count: 1024)
     let n = vsnprintf(&buffer, buffer.count, format, args)
-    let line = String(cString: buffer).trimmingTrailingNewlines
+    let line = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self).trimmingTrailingNewlines
     libbpfMessages.withLock { messages in
         messages.append(line)
         if messages.count > 40 { messages.removeFirst(messages.count - 40) }
