@@ -26,8 +26,9 @@ LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/lib
 C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_view $(BUILD)/lib/freshness $(BUILD)/lib/bench
 PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
+KUBERNETES_VALIDATE := $(BUILD)/kv/bin/kubernetes-validate
 
-.PHONY: all deps vm-deps deb-deps build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e host-deb vm-test demo bench release install deb clean
+.PHONY: all deps vm-deps deb-deps oci-deps build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e host-deb vm-test demo bench release install deb oci host-oci clean
 
 all: build
 
@@ -98,7 +99,7 @@ $(BUILD)/attack/testproc: Tests/Fixtures/testproc.c
 
 attackers: $(ATTACKERS)
 
-test: swift-test host-matrix host-sidedoors host-e2e host-deb vm-test
+test: swift-test host-matrix host-sidedoors host-e2e host-deb host-oci vm-test
 
 # --no-parallel: the guard is machine-wide, and several suites load and unload it.
 swift-test: build
@@ -126,6 +127,11 @@ host-e2e: build attackers
 # The Debian package: lintian, install, the user story with the installed files, purge.
 host-deb: deb attackers
 	DEB=$$(ls $(CURDIR)/$(BUILD)/deb/ium_*.deb) VICTIM=$(CURDIR)/$(BUILD)/attack/victim sh Tests/deb/deb.sh
+
+# The fleet deployment: the manifest against the Kubernetes schemas, the image under podman.
+host-oci: oci attackers $(KUBERNETES_VALIDATE)
+	IMAGE=$(IMAGE) ARCHIVE=$(CURDIR)/$(BUILD)/oci/ium.tar KUBERNETES_VALIDATE=$(CURDIR)/$(KUBERNETES_VALIDATE) \
+		IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(CURDIR)/$(BUILD)/attack/victim sh Tests/oci/oci.sh
 
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps
@@ -169,6 +175,19 @@ deb: release deb-deps
 	packaging/deb/build-deb.sh $(RELEASE_BIN) $(LIBIUM) $(BUILD)/deb/ium_$$($(RELEASE_BIN)/ium --version)_$$(dpkg --print-architecture).deb
 deb-deps:
 	@scripts/install-deps.sh deb
+
+# The OCI image, built by buildah from scratch (no base image), tagged IMAGE and written to
+# .build/oci/ium.tar; contrib/k8s/ium.yaml runs it on every node (README, "Running on a fleet").
+IMAGE = localhost/ium:$(shell sed -n 's/.*version: "\([0-9.]*\)".*/\1/p' Sources/IUMCommands/IUM.swift)
+oci: release oci-deps
+	@mkdir -p $(BUILD)/oci
+	packaging/oci/build-image.sh $(RELEASE_BIN) $(IMAGE) $(BUILD)/oci/ium.tar
+oci-deps:
+	@scripts/install-deps.sh oci
+# kubernetes-validate (PyPI; it bundles the Kubernetes schemas) in a venv of the build folder.
+$(KUBERNETES_VALIDATE): | oci-deps
+	/usr/bin/python3 -m venv $(BUILD)/kv
+	$(BUILD)/kv/bin/pip install --quiet kubernetes-validate==1.37.0
 
 clean:
 	rm -rf $(BUILD) $(SKELETON_DIR)

@@ -7,6 +7,8 @@
 #   scripts/install-deps.sh            build and test dependencies
 #   scripts/install-deps.sh vm         also what the VM tests boot (qemu, Debian's cloud kernels)
 #   scripts/install-deps.sh deb        also what builds and checks the Debian package
+#   scripts/install-deps.sh oci        also what builds and runs the OCI image, and validates the
+#                                      Kubernetes manifest (a Python venv for kubernetes-validate)
 set -euo pipefail
 
 packages=(
@@ -20,6 +22,9 @@ packages=(
 )
 if [ "${1:-}" = deb ]; then
     packages+=(dpkg-dev lintian)
+fi
+if [ "${1:-}" = oci ]; then
+    packages+=(buildah podman runc busybox-static python3-venv)
 fi
 if [ "${1:-}" = vm ]; then
     packages+=(qemu-system-x86 busybox-static cpio linux-image-cloud-amd64 linux-image-6.12-cloud-amd64)
