@@ -3,7 +3,7 @@
 #
 # The fleet deployment (root): contrib/k8s/ium.yaml validates against the Kubernetes schemas
 # (kubernetes-validate, strict); the OCI image runs under podman as the DaemonSet runs it
-# (privileged, host PID namespace, the host's bpffs) with a test guard of its own, and serves
+# (privileged, read-only root, host PID namespace, the host's bpffs) with a test guard of its own, and serves
 # the user story against a process of the host: tag, strace denied, IsSecureProcess, the
 # DaemonSet's readiness command, the denial on the metrics endpoint.
 # Environment: IMAGE, ARCHIVE (make oci), KUBERNETES_VALIDATE, IUM, IUMD (host builds, for the
@@ -40,13 +40,13 @@ if ! out=$(podman_run --rm localhost/ium-probe /bin/busybox true 2>&1); then
 fi
 podman rmi -f localhost/ium-probe > /dev/null 2>&1
 
-mkdir -p "$W/run"
+mkdir -p "$W/run" "$W/audit"
 METRICS=127.0.0.1:$((20000 + $$ % 20000))
 CONTAINER=ium-test-$$
 if out=$(podman load --quiet --input "$ARCHIVE" 2>&1); then tl_pass "podman load of the image archive" "$out"
 else tl_fail "podman load of the image archive" "$out"; fi
-if podman_run -d --name "$CONTAINER" --privileged --pid host --network host \
-    -v /sys/fs/bpf:/sys/fs/bpf -v /sys/kernel/security:/sys/kernel/security -v "$W/run:/run/ium" \
+if podman_run -d --name "$CONTAINER" --privileged --read-only --pid host --network host \
+    -v /sys/fs/bpf:/sys/fs/bpf -v /sys/kernel/security:/sys/kernel/security -v "$W/run:/run/ium" -v "$W/audit:/var/lib/ium" \
     "$IMAGE" --pin-dir "$TL_PIN" --metrics "$METRICS" > "$W/podman.log" 2>&1; then
     tl_wait_for test -S "$W/run/iumd.sock"
 fi
