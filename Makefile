@@ -28,7 +28,7 @@ PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 KUBERNETES_VALIDATE := $(BUILD)/kv/bin/kubernetes-validate
 
-.PHONY: all deps vm-deps deb-deps oci-deps build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e host-deb vm-test demo bench release install deb oci host-oci clean
+.PHONY: all deps vm-deps deb-deps oci-deps architecture build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e host-deb vm-test demo bench release install deb oci host-oci clean
 
 all: build
 
@@ -99,7 +99,11 @@ $(BUILD)/attack/testproc: Tests/Fixtures/testproc.c
 
 attackers: $(ATTACKERS)
 
-test: swift-test host-matrix host-sidedoors host-e2e host-deb host-oci vm-test
+test: architecture swift-test host-matrix host-sidedoors host-e2e host-deb host-oci vm-test
+
+# docs/ARCHITECTURE.md's module rule: the imports, Package.swift and the table agree.
+architecture:
+	/usr/bin/python3 Tests/architecture/check_imports.py .
 
 # --no-parallel: the guard is machine-wide, and several suites load and unload it.
 swift-test: build

@@ -1,10 +1,9 @@
 // swift-tools-version:6.1
 // SPDX-License-Identifier: Apache-2.0
 //
-// ium — Isolated User Mode for Linux. Module flow (each imports only what is above it):
-//   NTModel → ProcessTable → KernelGuard → IUMProtocol → IUMDaemon (iumd)
-//                                                     → IUMClient → IUMCommands (ium)
-// C modules live under CModules/ and are declared with `path:`.
+// ium — Isolated User Mode for Linux. The modules and what each may import are in
+// docs/ARCHITECTURE.md; Tests/architecture/check_imports.py (make test) fails when this file,
+// the sources' imports and that table disagree. C modules live under CModules/ (`path:`).
 
 import PackageDescription
 
@@ -68,6 +67,7 @@ let package = Package(
                 "NTModel", "ProcessTable", "KernelGuard", "IUMProtocol", "CLinuxShims", "GuardABI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "IUMCommands",
             dependencies: [
-                "NTModel", "IUMClient", "IUMProtocol", "GuardABI",
+                "NTModel", "IUMClient", "IUMProtocol", "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

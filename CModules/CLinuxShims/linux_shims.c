@@ -104,15 +104,24 @@ static int unix_address(const char *path, struct sockaddr_un *addr) {
     return 0;
 }
 
+/* The socket appears at `path` only once it accepts connections: it is bound and listening
+ * under a temporary name first, then renamed (a client that sees the file can connect). */
 int ium_seqpacket_listen(const char *path, int backlog) {
+    char temporary[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (snprintf(temporary, sizeof temporary, "%s.%d", path, (int)getpid()) >= (int)sizeof temporary) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     struct sockaddr_un addr;
-    if (unix_address(path, &addr) != 0) return -1;
+    if (unix_address(temporary, &addr) != 0) return -1;
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    unlink(path);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || chmod(path, 0666) != 0 || listen(fd, backlog) != 0) {
+    unlink(temporary);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || chmod(temporary, 0666) != 0 || listen(fd, backlog) != 0 ||
+        rename(temporary, path) != 0) {
         int e = errno;
         close(fd);
+        unlink(temporary);
         errno = e;
         return -1;
     }

@@ -2,7 +2,6 @@
 
 import IUMProtocol
 import NTModel
-import ProcessTable
 
 /// One NtQueryInformationProcess call made through a session, with its decoded result.
 struct QueryResult {

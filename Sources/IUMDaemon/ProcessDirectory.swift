@@ -43,7 +43,7 @@ public final class ProcessDirectory: Sendable {
     }
 
     let reader: ProcReader
-    private let state = Mutex(State())
+    let state = Mutex(State())
     static let nanosecondsPerTick = UInt64(1_000_000_000) / UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
 
     /// Creates an empty directory.
@@ -103,9 +103,9 @@ public final class ProcessDirectory: Sendable {
                                              creatorPid: event.creatorPid, comm: event.comm)
             }
         case .exec:
-            let name = String(event.filename.split(separator: "/").last ?? "")
+            // The record carries the new program's comm (the kernel sets it at exec).
             state.withLock { s in
-                s.entries[event.pid]?.comm = String(name.prefix(15))
+                s.entries[event.pid]?.comm = event.comm
                 s.entries[event.pid]?.lastExecNanoseconds = event.timeNanoseconds
             }
         case .exit:

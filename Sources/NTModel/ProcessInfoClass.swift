@@ -39,12 +39,8 @@ public struct ProcessInfoClass: RawRepresentable, Hashable, Sendable, CustomStri
     /// `ProcessSubsystemInformation` (75): ULONG SUBSYSTEM_INFORMATION_TYPE (0 Win32, 1 WSL).
     public static let subsystemInformation = ProcessInfoClass(rawValue: 75)
 
-    /// Every class ium serves, in numeric order.
-    public static let served: [ProcessInfoClass] = [
-        .basicInformation, .times, .debugPort, .sessionInformation, .wow64Information,
-        .imageFileName, .breakOnTermination, .debugObjectHandle, .debugFlags,
-        .imageFileNameWin32, .commandLineInformation, .protectionInformation, .subsystemInformation,
-    ]
+    /// Every class ium serves (those with a rule), in numeric order.
+    public static let served: [ProcessInfoClass] = rules.keys.sorted().map(ProcessInfoClass.init(rawValue:))
 
     /// The phnt name, such as `ProcessBasicInformation`, or `ProcessInfoClass(N)`.
     public var description: String { Self.names[rawValue] ?? "ProcessInfoClass(\(rawValue))" }

@@ -117,6 +117,30 @@ struct QueryCommandTests {
     }
 }
 
+@Suite("ium run", .serialized, .enabled(if: TestDaemon.canRun, "needs root and a built iumd: ium run is tagged by a test iumd"))
+struct RunCommandTests {
+    @Test("the loader's code-injecting variables never reach the program (every LD_*, glibc's unsecure list); the rest does")
+    func scrubsEnvironment() throws {
+        let d = try TestDaemon()
+        let r = try runCommand(["env", "IUM_SOCKET=\(d.socket)", "LD_PRELOAD=/nonexistent/evil.so", "LD_LIBRARY_PATH=/tmp",
+                                "LD_AUDIT=/nonexistent/audit.so", "LD_ANYTHING=1", "GCONV_PATH=/tmp", "TMPDIR=/tmp/x",
+                                "MALLOC_TRACE=/tmp/t", "IUM_KEEP=kept", iumBinary, "run", "--", "env"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = Set(r.stdout.split(separator: "\n").map { String($0.prefix(while: { $0 != "=" })) })
+        #expect(names.contains("IUM_KEEP"), "ordinary variables pass")
+        #expect(names.filter { $0.hasPrefix("LD_") }.isEmpty, "\(names)")
+        #expect(names.isDisjoint(with: ["GCONV_PATH", "TMPDIR", "MALLOC_TRACE"]))
+    }
+
+    @Test("the program runs tagged secure and ium exits with its status")
+    func runsSecure() throws {
+        let d = try TestDaemon()
+        let r = try runCommand(["env", "IUM_SOCKET=\(d.socket)", iumBinary, "run", "--", "sh", "-c",
+                                "\(iumBinary) query $$ --json | grep -q '\"IsSecureProcess\":true' && exit 3"])
+        #expect(r.status == 3, "\(r.stderr)")
+    }
+}
+
 @Suite("ium without a daemon")
 struct CommandLineTests {
     @Test("bad input gives one line on stderr and exit code 64, before any request", arguments: [

@@ -10,11 +10,14 @@ import Glibc
 #endif
 import Testing
 import GRDB
+import Synchronization
 import NTModel
 import IUMProtocol
 import IUMClient
 import ProcessTable
 @testable import IUMDaemon
+@testable import KernelGuard
+import GuardABI
 import TestSupport
 
 /// A tag store that cannot be read.
@@ -51,6 +54,42 @@ struct ProcessDirectoryTests {
         #expect(try directory.listing(secureOnly: false).contains { $0.pid == late.pid })
         #expect(try !directory.listing(secureOnly: false).contains { $0.pid == early.pid })
         #expect(directory.repairCounts.rescans == 1)
+    }
+
+    /// A lifecycle record as the guard writes it to the ring buffer, decoded as iumd reads it.
+    func lifecycle(_ type: ium_record_type, pid: Int32, code: Int32 = 0, startTicks: UInt64, comm: String = "") throws -> GuardEvent {
+        var record = ium_lifecycle()
+        record.header.type = type.rawValue
+        record.header.pid = UInt32(pid)
+        record.header.time_ns = 1_000_000
+        record.tid = UInt32(pid)
+        record.code = code
+        record.start_ns = startTicks * ProcessDirectory.nanosecondsPerTick
+        withUnsafeMutableBytes(of: &record.comm) { raw in
+            for (i, byte) in comm.utf8.prefix(15).enumerated() { raw[i] = byte }
+        }
+        return try #require(withUnsafeBytes(of: &record) { GuardEvent($0) })
+    }
+
+    @Test("fork, exec and exit events: the creator the fork named, the exec's program, the exit's wait status on the object")
+    func applyEvents() throws {
+        let directory = ProcessDirectory(reader: ProcReader())
+        let (child, _) = try startFixture(["sleep"])
+        let ticks = try ProcReader().stat(child.pid).startTime
+        directory.apply(try lifecycle(IUM_RECORD_FORK, pid: child.pid, code: 4242, startTicks: ticks, comm: "testproc"))
+        #expect(directory.count == 1)
+        let object = try directory.object(pid: child.pid)
+        #expect(object.record.creatorPid == 4242, "the fork event's creator, not /proc's parent")
+        directory.apply(try lifecycle(IUM_RECORD_EXEC, pid: child.pid, startTicks: ticks, comm: "newprogram"))
+        #expect(directory.lastExec(pid: child.pid, startTicks: ticks) == 1_000_000)
+        #expect(directory.lastExec(pid: child.pid, startTicks: ticks + 1) == nil, "a recycled pid's exec is not this one's")
+        #expect(directory.state.withLock { $0.entries[child.pid]?.comm } == "newprogram")
+        child.signal(SIGKILL)
+        child.waitUntilZombie()
+        directory.apply(try lifecycle(IUM_RECORD_EXIT, pid: child.pid, code: 9, startTicks: ticks))
+        #expect(directory.count == 0)
+        #expect(!object.isRunning)
+        #expect(object.snapshot().exit?.waitStatus == 9)
     }
 
     @Test("a /proc that cannot be listed: scan and rescan throw, the table and live objects stay as they were")

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// IUMClient, the Swift client, against a real iumd (root and BPF: a test iumd with its own
+// guard) and real processes: the NT calls, the in-client class 0 against iumd's answer, the
+// administrative calls.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import NTModel
+import IUMProtocol
+import IUMClient
+import TestSupport
+
+@Suite("IUMClient against iumd", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
+struct IUMClientTests {
+    func basic(_ client: IUMClient, _ handle: Handle) throws -> QueryOutcome {
+        try client.queryInformationProcess(handle: handle, infoClass: 0, length: 64, bufferAddress: 0x1000, returnLengthAddress: 0x2000)
+    }
+
+    @Test("open, class 0 in the client equal to iumd's bytes, IsSecureProcess after a tag, close; a closed handle is STATUS_INVALID_HANDLE")
+    func ntCalls() throws {
+        let d = try TestDaemon()
+        let (child, _) = try startFixture(["sleep"])
+        let client = try IUMClient(socketPath: d.socket)
+        let handle = try client.openProcess(pid: UInt64(child.pid), access: .queryLimitedInformation).get()
+        setenv("IUM_IN_CLIENT", "0", 1)
+        let socketOnly = try IUMClient(socketPath: d.socket)
+        unsetenv("IUM_IN_CLIENT")
+        let other = try socketOnly.openProcess(pid: UInt64(child.pid), access: .queryLimitedInformation).get()
+        let inClient = try basic(client, handle)
+        let throughIumd = try basic(socketOnly, other)
+        #expect(inClient.status == .success && inClient.returnLength == 64)
+        #expect(inClient == throughIumd, "the in-client answer is iumd's, byte for byte")
+        let flags = { (o: QueryOutcome) in ProcessFlags(rawValue: UInt32(o.output[56]) | UInt32(o.output[57]) << 8) }
+        #expect(!flags(inClient).contains(.isSecureProcess))
+        #expect(try client.tag(pid: child.pid).status == .success)
+        #expect(flags(try basic(client, handle)).contains(.isSecureProcess))
+        #expect(flags(try basic(socketOnly, other)).contains(.isSecureProcess))
+        #expect(try client.list(secureOnly: true).map(\.pid).contains(child.pid))
+        #expect(try client.status().processes > 0)
+        #expect(try client.close(handle: handle) == .success)
+        #expect(try client.close(handle: handle) == .invalidHandle)
+        #expect(try basic(client, handle).status == .invalidHandle)
+        #expect(try client.openProcess(pid: 0, access: .queryLimitedInformation) == .failure(.invalidCID))
+    }
+}
