@@ -22,6 +22,7 @@ ATTACKERS := $(BUILD)/attack/victim $(BUILD)/attack/attack $(BUILD)/attack/testp
 	$(BUILD)/attack/libsidedoor.so $(BUILD)/attack/libpreload.so
 LIBIUM := $(BUILD)/lib/libium.so.1
 LIBIUM_SRC := CModules/libium/ium_client.c CModules/libium/layout.c CModules/libium/include/ntddk.h CModules/libium/include/ium_layout.h \
+	CModules/CLinuxShims/secret.c CModules/CLinuxShims/include/ium_secret.h \
 	CModules/GuardABI/include/guard_abi.h CModules/GuardABI/include/task_view.h CModules/IUMWire/include/ium_wire.h
 C_CLIENTS := $(BUILD)/lib/is-secure $(BUILD)/lib/nt_rules $(BUILD)/lib/caller_view $(BUILD)/lib/freshness $(BUILD)/lib/bench
 PREFIX ?= /usr/local
@@ -59,8 +60,9 @@ build: deps $(SKELETONS) libium
 HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wl,-z,relro,-z,now
 $(LIBIUM): $(LIBIUM_SRC)
 	@mkdir -p $(dir $@)
-	cc -shared -fPIC -O2 $(HARDENING) -Wall -Wextra -Werror -ICModules/libium/include -ICModules/GuardABI/include -ICModules/IUMWire/include -Wl,-soname,libium.so.1 \
-		-o $@ CModules/libium/ium_client.c CModules/libium/layout.c -lpthread
+	cc -shared -fPIC -O2 $(HARDENING) -Wall -Wextra -Werror -ICModules/libium/include -ICModules/GuardABI/include -ICModules/IUMWire/include \
+		-ICModules/CLinuxShims/include -Wl,-soname,libium.so.1 \
+		-o $@ CModules/libium/ium_client.c CModules/libium/layout.c CModules/CLinuxShims/secret.c -lpthread
 	ln -sf libium.so.1 $(BUILD)/lib/libium.so
 	sed 's|@PREFIX@|$(PREFIX)|' CModules/libium/libium.pc.in > $(BUILD)/lib/libium.pc
 $(BUILD)/lib/is-secure: examples/main.c examples/IsSecureProcess.c $(LIBIUM)
@@ -80,9 +82,9 @@ $(BUILD)/bench/floor.bpf.o: Benchmarks/floor.bpf.c bpf/include/ium_kernel.h
 		-c $< -o $@
 libium: $(LIBIUM) $(C_CLIENTS)
 
-$(BUILD)/attack/victim: Tests/attack/victim.c
+$(BUILD)/attack/victim: Tests/attack/victim.c CModules/CLinuxShims/secret.c CModules/CLinuxShims/include/ium_secret.h
 	@mkdir -p $(dir $@)
-	cc -O2 -Wall -Werror -o $@ $< -lpthread -ldl
+	cc -O2 -Wall -Werror -ICModules/CLinuxShims/include -o $@ $< CModules/CLinuxShims/secret.c -lpthread -ldl
 $(BUILD)/attack/attack: Tests/attack/attack.c
 	@mkdir -p $(dir $@)
 	cc -O2 -Wall -Werror -o $@ $< -Wl,-Bstatic -luring -Wl,-Bdynamic -lbpf
@@ -115,18 +117,21 @@ host-matrix: build attackers
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc \
 		sh Tests/attack/matrix.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
 
-# Side doors (core dumps, code on disk, injection at start, SIGIO, old fds) on this kernel.
-host-sidedoors: build attackers
+# Side doors (core dumps, code on disk, injection at start, SIGIO, old fds) and secret memory
+# against root, on this kernel.
+host-sidedoors: build attackers libium
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
 		SIDEDOOR_LIB=$(CURDIR)/$(BUILD)/attack/libsidedoor.so PRELOAD_LIB=$(CURDIR)/$(BUILD)/attack/libpreload.so \
 		sh Tests/attack/sidedoors.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
+	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(CURDIR)/$(BUILD)/attack/victim ATTACK=$(CURDIR)/$(BUILD)/attack/attack \
+		IS_SECURE=$(CURDIR)/$(BUILD)/lib/is-secure sh Tests/attack/secretmem.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
 
 # iumd and its clients end to end on this kernel: the user story, libium's NT rules, the
 # WDK sample, a daemon restart, two users.
 host-e2e: build attackers
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim ATTACK=$(BUILD)/attack/attack \
 		NT_RULES=$(BUILD)/lib/nt_rules IS_SECURE=$(BUILD)/lib/is-secure CALLER_VIEW=$(BUILD)/lib/caller_view \
-		FRESHNESS=$(BUILD)/lib/freshness sh Tests/e2e/e2e.sh
+		FRESHNESS=$(BUILD)/lib/freshness FIXTURE=$(BUILD)/attack/testproc sh Tests/e2e/e2e.sh
 
 # The Debian package: lintian, install, the user story with the installed files, purge.
 host-deb: deb attackers
@@ -168,7 +173,7 @@ install: release
 	install -m 0755 $(LIBIUM) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libium.so.1 $(DESTDIR)$(PREFIX)/lib/libium.so
 	install -m 0644 $(BUILD)/lib/libium.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 0644 CModules/libium/include/ntddk.h $(DESTDIR)$(PREFIX)/include/ium/
+	install -m 0644 CModules/libium/include/ntddk.h CModules/CLinuxShims/include/ium_secret.h $(DESTDIR)$(PREFIX)/include/ium/
 	install -D -m 0644 contrib/iumd.service $(DESTDIR)/etc/systemd/system/iumd.service
 	-ldconfig
 

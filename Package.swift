@@ -117,6 +117,7 @@ let package = Package(
             dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "IUMClientTests", dependencies: ["IUMClient"], swiftSettings: swiftSettings),
         .testTarget(name: "CABITests", dependencies: ["libium", "NTModel", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IUMCommandsTests",

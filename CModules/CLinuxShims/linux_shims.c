@@ -161,8 +161,18 @@ int ium_limit_core_dumps(pid_t pid) {
     return prlimit(pid, RLIMIT_CORE, &one, NULL);
 }
 
+/* The child's last words before _exit(126): MESSAGE and the errno's text (async-signal-safe
+ * enough: strerror of a fixed errno reads a static table). */
+static void spawn_fail(const char *message, int err) {
+    (void)!write(2, message, strlen(message));
+    const char *why = strerror(err);
+    (void)!write(2, why, strlen(why));
+    (void)!write(2, "\n", 1);
+    _exit(126);
+}
+
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
-                       char *const argv[], char *const envp[]) {
+                       char *const argv[], char *const envp[], unsigned int options) {
     pid_t child = fork();
     if (child != 0) return child;
     /* The child: only async-signal-safe calls until exec. */
@@ -206,6 +216,11 @@ pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size
         static const char msg[] = "ium run: warning: its RLIMIT_CORE could not be set to 1 (raising a hard limit of 0 needs CAP_SYS_RESOURCE): under the kill backend a core_pattern pipe could still receive its core\n";
         (void)!write(2, msg, sizeof msg - 1);
     }
+    if ((options & IUM_SPAWN_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        spawn_fail("ium run: --no-new-privs: prctl(PR_SET_NO_NEW_PRIVS): ", errno);
+    /* PR_SET_MDWE 65, PR_MDWE_REFUSE_EXEC_GAIN 1 (Linux 6.3; EINVAL before). */
+    if ((options & IUM_SPAWN_MDWE) && prctl(65, 1UL, 0UL, 0UL, 0UL) != 0)
+        spawn_fail("ium run: --mdwe needs Linux 6.3 or newer (prctl PR_SET_MDWE): ", errno);
     execvpe(argv[0], argv, envp);
     _exit(127);
 }

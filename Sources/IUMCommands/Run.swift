@@ -18,9 +18,15 @@ extension IUM {
                 The child asks iumd to tag it before it execs the program, so no one can attach \
                 in between. The loader's environment variables that inject code (LD_PRELOAD, \
                 LD_AUDIT, LD_LIBRARY_PATH and the rest of glibc's unsecure list) are removed, core \
-                dumps are disabled, and ium exits with the program's exit code (128 + signal if \
-                it was killed). Exit 126: iumd refused to tag it; 127: it could not be executed.
+                dumps are disabled (RLIMIT_CORE 1), and ium exits with the program's exit code \
+                (128 + signal if it was killed). For a trustlet add --no-new-privs and --mdwe. \
+                Exit 126: iumd refused to tag it, or an option could not be applied; 127: it \
+                could not be executed.
                 """)
+        @Flag(help: "No set-id or file-capability gain at exec, for it and its children (PR_SET_NO_NEW_PRIVS).")
+        var noNewPrivs = false
+        @Flag(help: "No memory that is writable and then executable, for it and its children (PR_SET_MDWE, Linux 6.3+).")
+        var mdwe = false
         @Argument(parsing: .captureForPassthrough, help: "The program and its arguments.")
         var command: [String] = []
         /// Creates the command (argument-parser).
@@ -59,7 +65,8 @@ extension IUM {
             signal(SIGINT, SIG_IGN)
             signal(SIGQUIT, SIG_IGN)
             let child = frame.withUnsafeBufferPointer { f in
-                ium_spawn_secure(IUMClient.defaultSocketPath, f.baseAddress, f.count, cArgs, cEnv)
+                ium_spawn_secure(IUMClient.defaultSocketPath, f.baseAddress, f.count, cArgs, cEnv,
+                                 (noNewPrivs ? UInt32(IUM_SPAWN_NO_NEW_PRIVS) : 0) | (mdwe ? UInt32(IUM_SPAWN_MDWE) : 0))
             }
             guard child > 0 else {
                 Output.err("ium: cannot start \(args[0]): \(String(cString: strerror(errno)))")

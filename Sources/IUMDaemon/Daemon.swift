@@ -7,7 +7,7 @@ public import KernelGuard
 public import Logging
 import IUMProtocol
 import NTModel
-public import ProcessTable
+import ProcessTable
 public import ServiceLifecycle
 import Synchronization
 internal import CLinuxShims
@@ -222,7 +222,7 @@ public final class Daemon: Service {
         startAccepting()
         startMetrics()
         state.logger.notice("iumd ready", metadata: ["socket": "\(state.configuration.socketPath)"])
-        try? await cancelWhenGracefulShutdown { [stopRequests] in
+        await cancelWhenGracefulShutdown { [stopRequests] in
             for await _ in stopRequests { break }
         }
         stopping.store(true, ordering: .relaxed)

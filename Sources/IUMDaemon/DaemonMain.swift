@@ -3,7 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import KernelGuard
+import KernelGuard
 import Logging
 import ServiceLifecycle
 import UnixSignals

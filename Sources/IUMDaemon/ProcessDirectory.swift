@@ -5,7 +5,7 @@ import Glibc
 #endif
 public import IUMProtocol
 public import KernelGuard
-public import NTModel
+import NTModel
 public import ProcessTable
 import Synchronization
 

@@ -15,6 +15,8 @@
  *   testproc settid PID            clone3 with set_tid = PID (reuse a pid), prints "pid <child>"
  *   testproc thread                starts a thread, prints "tid <tid>"
  *   testproc forker                on each SIGUSR1 forks a sleeping child and prints "pid <child>"
+ *   testproc wx                    prints "nnp <NoNewPrivs> mdwe <PR_GET_MDWE> wx <allowed|refused>"
+ *                                  (wx: whether a writable mapping can be made executable), exits
  *   testproc forks N               forks N children that exit at once, reaps each, prints "forked N"
  *                                  and exits (a burst of guard records)
  *   testproc orphan                forks a sleeping child, prints "pid <child>", and exits on
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -117,6 +120,13 @@ int main(int argc, char **argv) {
             snprintf(line, sizeof line, "pid %d", child);
             ready(line);
         }
+    } else if (!strcmp(mode, "wx")) {
+        long mdwe = prctl(66 /* PR_GET_MDWE */, 0, 0, 0, 0);
+        int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+        void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        int wx = page != MAP_FAILED && mprotect(page, 4096, PROT_READ | PROT_EXEC) == 0;
+        printf("nnp %d mdwe %ld wx %s\n", nnp, mdwe < 0 ? 0 : mdwe, wx ? "allowed" : "refused");
+        return 0;
     } else if (!strcmp(mode, "forks") && argc > 2) {
         int n = atoi(argv[2]);
         for (int i = 0; i < n; i++) {

@@ -17,7 +17,8 @@
  *                                         secret showed up in the samples within 3 s
  *     uprobepmu PATH OFFSET               perf_event_open on the uprobe PMU (exit 0 = opened)
  *     kcore INVHEX                        scans /proc/kcore's RAM for the bytes whose bitwise
- *                                         inverse is INVHEX (0 = found)
+ *                                         inverse is INVHEX (0 = found, 3 = not found)
+ *     grepfile PATH INVHEX                the same search in a file (a core dump): 0 found, 3 not
  *     bpf KIND PID ADDR [BINARY]          loads evil.bpf.o (next to this program) program KIND
  *                                         (tp_read tp_write rawtp_read kprobe_read uprobe_read
  *                                         iter_read; socket_filter, lsm_load: only loads), prints
@@ -227,11 +228,48 @@ static int via_uprobe_pmu(const char *path, unsigned long offset) {
 static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; }
 
 /* The bytes are kept inverted: this process never holds the secret unless it finds it. */
+static int parse_inverted(const char *invhex, unsigned char inv[16]) {
+    if (strlen(invhex) != 32) return -1;
+    for (size_t i = 0; i < 16; i++) inv[i] = (unsigned char)(hexval(invhex[2 * i]) << 4 | hexval(invhex[2 * i + 1]));
+    return 0;
+}
+
+/* Where in buf[0..len) the 16 bytes whose inverse is inv start, or NULL. */
+static const unsigned char *find_inverted(const unsigned char *buf, size_t len, const unsigned char inv[16]) {
+    if (len < 16) return NULL;
+    for (const unsigned char *p = buf; (p = memchr(p, (unsigned char)~inv[0], (size_t)(buf + len - 16 + 1 - p))) != NULL; p++) {
+        size_t k = 1;
+        while (k < 16 && (unsigned char)~p[k] == inv[k]) k++;
+        if (k == 16) return p;
+    }
+    return NULL;
+}
+
+static int via_grepfile(const char *path, const char *invhex) {
+    unsigned char inv[16];
+    if (parse_inverted(invhex, inv)) return 2;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return refused(path, errno);
+    size_t chunk = 1 << 20;
+    unsigned char *buf = malloc(chunk + 16);
+    off_t at = 0;
+    ssize_t got;
+    while ((got = pread(fd, buf, chunk + 16, at)) >= 16) {
+        const unsigned char *p = find_inverted(buf, (size_t)got, inv);
+        if (p) {
+            printf("%s: the secret is at offset %ld\n", path, (long)(at + (p - buf)));
+            return 0;
+        }
+        at += (off_t)chunk;
+    }
+    printf("%s: not found (%ld bytes)\n", path, (long)at + (got > 0 ? got : 0));
+    return 3;
+}
+
 static int via_kcore(const char *invhex) {
     unsigned char inv[16];
-    size_t n = strlen(invhex) / 2;
-    if (n != sizeof inv) return 2;
-    for (size_t i = 0; i < n; i++) inv[i] = (unsigned char)(hexval(invhex[2 * i]) << 4 | hexval(invhex[2 * i + 1]));
+    size_t n = 16;
+    if (parse_inverted(invhex, inv)) return 2;
     int fd = open("/proc/kcore", O_RDONLY);
     if (fd < 0) return refused("/proc/kcore", errno);
     Elf64_Ehdr eh;
@@ -249,14 +287,11 @@ static int via_kcore(const char *invhex) {
             ssize_t got = pread(fd, buf, chunk + n, (off_t)(ph.p_offset + off));
             if (got < (ssize_t)n) continue;
             scanned += (unsigned long)got;
-            for (unsigned char *p = buf; (p = memchr(p, (unsigned char)~inv[0], (size_t)(buf + got - n - p))) != NULL; p++) {
-                size_t k = 1;
-                while (k < n && (unsigned char)~p[k] == inv[k]) k++;
-                if (k == n) {
-                    printf("kcore: the secret is at kernel address 0x%lx (%lu MiB scanned in %.1fs)\n",
-                           (unsigned long)(ph.p_vaddr + off + (unsigned long)(p - buf)), scanned >> 20, now() - start);
-                    return 0;
-                }
+            const unsigned char *p = find_inverted(buf, (size_t)got, inv);
+            if (p) {
+                printf("kcore: the secret is at kernel address 0x%lx (%lu MiB scanned in %.1fs)\n",
+                       (unsigned long)(ph.p_vaddr + off + (unsigned long)(p - buf)), scanned >> 20, now() - start);
+                return 0;
             }
         }
     }
@@ -498,6 +533,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "perf")) return via_perf(x);
     if (!strcmp(mode, "uprobepmu")) return via_uprobe_pmu(x, addr);
     if (!strcmp(mode, "kcore")) return via_kcore(x);
+    if (!strcmp(mode, "grepfile") && argc - a > 2) return via_grepfile(x, argv[a + 2]);
     if (!strcmp(mode, "bpf") && argc - a > 3)
         return via_bpf(x, (pid_t)atoi(argv[a + 2]), strtoul(argv[a + 3], NULL, 0), argc - a > 4 ? argv[a + 4] : "");
     if (!strcmp(mode, "untag") && argc - a > 3) return via_untag(x, argv[a + 2], (pid_t)atoi(argv[a + 3]));

@@ -20,9 +20,12 @@
  * (fd: an open file, the target of pidfd_getfd; hook: for a uprobe; random: a second secret
  * of 16 random bytes that exists only in this process's heap — printed bitwise inverted so
  * neither the output nor the test harness holds a copy a memory scan could find).
- * `victim --uid N` runs as uid N, dumpable.
+ * `victim --uid N` runs as uid N, dumpable. `victim --secretmem` keeps both secrets in secret
+ * memory (ium_secret.h: memfd_secret pages, out of the kernel's direct map) instead of the heap,
+ * and prints "secretmem 1" at the end of its first line (it exits 2 when the kernel has none).
  */
 #define _GNU_SOURCE
+#include "ium_secret.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,9 +98,19 @@ int main(int argc, char **argv) {
         prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* so the kernel itself would allow same-uid access */
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    secret = malloc(64);
+    int secretmem = 0;
+    for (int i = 1; i < argc; i++) secretmem |= !strcmp(argv[i], "--secretmem");
+    if (secretmem) {
+        static ium_secret region;
+        int err = ium_secret_alloc(128, IUM_SECRET_SEAL, &region);
+        if (err) { printf("victim: %s\n", ium_secret_strerror(err)); return 2; }
+        secret = region.data;
+        random_secret = (unsigned char *)region.data + 64;
+    } else {
+        secret = malloc(64);
+        random_secret = malloc(16);
+    }
     strcpy(secret, original);
-    random_secret = malloc(16);
     if (getrandom(random_secret, 16, 0) != 16) return 2;
     char inverted[33];
     for (int i = 0; i < 16; i++) snprintf(inverted + 2 * i, 3, "%02x", (unsigned char)~random_secret[i]);
@@ -106,8 +119,9 @@ int main(int argc, char **argv) {
     sa.sa_flags = SA_SIGINFO | SA_RESTART; /* an APC must not end the command loop */
     sigaction(SIGUSR2, &sa, NULL);
     int fd = open("/proc/version", O_RDONLY);
-    printf("victim pid %d tid %ld addr %p fd %d secure %lu hook 0x%lx random %s\n", getpid(), start_thread(),
-           (void *)secret, fd, getauxval(AT_SECURE), file_offset((void *)compare_secret), inverted);
+    printf("victim pid %d tid %ld addr %p fd %d secure %lu hook 0x%lx random %s%s\n", getpid(), start_thread(),
+           (void *)secret, fd, getauxval(AT_SECURE), file_offset((void *)compare_secret), inverted,
+           secretmem ? " secretmem 1" : "");
     void *lib = NULL;
 
     char line[128];

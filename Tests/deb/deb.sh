@@ -52,6 +52,24 @@ else
     tl_fail "the WDK sample builds against the installed ntddk.h" "$(head -n 3 "$W/cc.log")"
 fi
 
+cat > "$W/secret.c" <<'C'
+#include <stdio.h>
+#include <ium_secret.h>
+int main(void) {
+    ium_secret s;
+    int err = ium_secret_alloc(32, IUM_SECRET_SEAL, &s);
+    if (err) { puts(ium_secret_strerror(err)); return 1; }
+    ium_secret_free(&s);
+    puts("secret ok");
+    return 0;
+}
+C
+if cc -o "$W/secret" "$W/secret.c" $(pkg-config --cflags --libs libium) 2> "$W/cc.log"; then
+    tl_pass "ium_secret.h builds and links against the installed libium" "$("$W/secret" 2>&1)"
+else
+    tl_fail "ium_secret.h builds and links against the installed libium" "$(head -n 3 "$W/cc.log")"
+fi
+
 # The user story with the installed binaries.
 if tl_start_iumd; then
     tl_start_victim story

@@ -3,7 +3,7 @@
 #
 # iumd and its clients end to end, on whatever backend this kernel gives (host: kill;
 # VM: lsm). Needs root. Environment: IUM, IUMD, VICTIM, ATTACK, NT_RULES, IS_SECURE,
-# CALLER_VIEW, FRESHNESS (FRESHNESS_ROUNDS: its rounds, 3000).
+# CALLER_VIEW, FRESHNESS (FRESHNESS_ROUNDS: its rounds, 3000), FIXTURE (testproc).
 # Starts a private iumd (its guard under /sys/fs/bpf/ium-test-<pid>, its own socket and
 # database: the machine's guard is never touched); prints a table and
 # "N passed, N failed, N skipped"; exits non-zero when a case failed.
@@ -147,6 +147,24 @@ RPID=$VPID
 rc=$?
 [ $rc -eq $DENIED ] && tl_pass "and it is protected (exit $rc)" || tl_fail "the ium run program is protected" "exit $rc"
 awk '/Max core file size/ {exit !($5 == 1)}' "/proc/$RPID/limits" && tl_pass "its RLIMIT_CORE is 1 (no file core, no pipe core)" || tl_fail "RLIMIT_CORE 1" "$(grep core /proc/$RPID/limits)"
+# The trustlet options: --no-new-privs and --mdwe (Linux 6.3+), for the program and its
+# children; without them neither is set (the control).
+out=$("$IUM" run -- "$FIXTURE" wx 2>&1)
+[ "$out" = "nnp 0 mdwe 0 wx allowed" ] && tl_pass "ium run: no-new-privs and MDWE are off by default (control)" \
+    || tl_fail "ium run: no-new-privs and MDWE are off by default" "$out"
+out=$("$IUM" run --no-new-privs --mdwe -- "$FIXTURE" wx 2>&1)
+rc=$?
+release=$(uname -r)
+major=${release%%.*} rest=${release#*.}
+minor=${rest%%.*}
+if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 3 ]; }; then
+    [ "$out" = "nnp 1 mdwe 1 wx refused" ] && tl_pass "ium run --no-new-privs --mdwe: set, and W^X refused" \
+        || tl_fail "ium run --no-new-privs --mdwe" "exit $rc: $out"
+else
+    [ $rc -eq 126 ] && echo "$out" | grep -q "^ium run: --mdwe needs Linux 6.3 or newer" \
+        && tl_pass "ium run --mdwe on Linux $major.$minor: refused with the reason (exit 126)" \
+        || tl_fail "ium run --mdwe on Linux $major.$minor says it needs 6.3" "exit $rc: $out"
+fi
 # A hard core limit of 0 can be raised to 1 only with CAP_SYS_RESOURCE (root in the VM has
 # it, root on some hosts and in containers does not): either the program runs with 1, or ium
 # run says it could not set it. Never silently 0 (a core_pattern pipe still dumps at 0).

@@ -68,7 +68,7 @@ mkdir -p "$root/usr/local/lib"
 cp "$attackers/libsidedoor.so" "$attackers/libpreload.so" "$root/usr/local/lib/"
 libs "$attackers/libpreload.so"
 copy "$FIXTURE" /usr/local/bin/testproc
-cp "$here/../attack/matrix.sh" "$here/../attack/sidedoors.sh" "$here/../attack/sealing.sh" "$root/ium/attack/"
+cp "$here/../attack/matrix.sh" "$here/../attack/sidedoors.sh" "$here/../attack/secretmem.sh" "$here/../attack/sealing.sh" "$root/ium/attack/"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 

@@ -50,7 +50,7 @@ install -m 0644 "$HERE/lintian-overrides" "$R/usr/share/lintian/overrides/ium"
 install -m 0644 "$LIBIUM" "$R/$LIB/libium.so.1"
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$R/$LIB/libium.so.1"
 ln -s libium.so.1 "$R/$LIB/libium.so"
-install -m 0644 "$TOP/CModules/libium/include/ntddk.h" "$R/usr/include/ium/ntddk.h"
+install -m 0644 "$TOP/CModules/libium/include/ntddk.h" "$TOP/CModules/CLinuxShims/include/ium_secret.h" "$R/usr/include/ium/"
 install -m 0644 "$HERE/triggers" "$R/DEBIAN/triggers"
 echo "libium 1 ium (>= $VERSION)" > "$R/DEBIAN/shlibs"
 (cd "$W/src" && dpkg-gensymbols -q -c0 -pium -P"$R" -v"$VERSION" -e"$R/$LIB/libium.so.1" -O"$R/DEBIAN/symbols")

@@ -56,12 +56,17 @@ int ium_thread_start(void *(*fn)(void *), void *arg);
  * no core_pattern pipe (do_coredump aborts a pipe core at exactly 1, its recursion guard). */
 int ium_limit_core_dumps(pid_t pid);
 
+/* ium_spawn_secure's options. */
+#define IUM_SPAWN_NO_NEW_PRIVS 1u /* prctl(PR_SET_NO_NEW_PRIVS): no set-id or file-capability gain */
+#define IUM_SPAWN_MDWE 2u         /* prctl(PR_SET_MDWE, REFUSE_EXEC_GAIN): no writable-then-executable memory (6.3+) */
+
 /* `ium run`: forks; the child connects to the SOCK_SEQPACKET socket, sends `frame` (a tag
  * request for itself), and on STATUS_SUCCESS (struct ium_wire_status_reply) sets RLIMIT_CORE
- * to 1 and execvpe(argv[0], argv, envp). It exits 126 when the tag is refused (after printing
- * the reply's message) and 127 when the exec fails. Returns the child's pid or -1. */
+ * to 1, applies `options` and execvpe(argv[0], argv, envp). It exits 126 when the tag is
+ * refused (after printing the reply's message) or an option cannot be applied (saying which
+ * and why), and 127 when the exec fails. Returns the child's pid or -1. */
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
-                       char *const argv[], char *const envp[]);
+                       char *const argv[], char *const envp[], unsigned int options);
 
 /* The caller's view (docs/PROTOCOL.md): runs the kernel's ptrace read check
  * (PTRACE_MODE_READ_FSCREDS) of this process on `pid` with process_madvise(pidfd, NULL, 0,
