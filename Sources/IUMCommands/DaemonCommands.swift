@@ -72,12 +72,10 @@ extension IUM {
         /// Creates the command (argument-parser).
         public init() {}
         /// Checks the arguments.
-        public func validate() throws {
-            guard let n = Int32(pid), n > 0 else { throw usageError("'\(pid)' is not a process id: give a positive number.") }
-        }
+        public func validate() throws { _ = try processID(pid) }
         /// Tags the process.
         public func run() throws {
-            guard let pid = Int32(pid) else { throw ExitCode.validationFailure }
+            let pid = try processID(self.pid)
             let client = try connectDaemon()
             let reply = try daemonCall { () throws(ClientError) in try client.tag(pid: pid) }
             guard reply.status == .success else {

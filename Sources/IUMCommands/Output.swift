@@ -81,6 +81,12 @@ enum Output {
     }
 }
 
+/// A positive pid from the command line, or the one usage error every command gives for it.
+func processID(_ text: String) throws -> Int32 {
+    guard let pid = Int32(text), pid > 0 else { throw usageError("'\(text)' is not a process id: give a positive number such as 1.") }
+    return pid
+}
+
 /// Prints `ium: <message>` as the one line on stderr and returns the usage exit code (64,
 /// argument-parser's `EX_USAGE`), for bad input found after parsing.
 func usageError(_ message: String) -> ExitCode {

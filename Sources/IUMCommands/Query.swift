@@ -37,9 +37,7 @@ extension IUM {
 
         /// Checks the arguments.
         public func validate() throws {
-            guard let number = Int32(pid), number > 0 else {
-                throw usageError("'\(pid)' is not a process id: give a positive number such as 1.")
-            }
+            _ = try processID(pid)
             guard ProcessInfoClass(name: infoClass) != nil else {
                 throw usageError("unknown information class '\(infoClass)': use a number or a name such as ProcessBasicInformation.")
             }
@@ -50,7 +48,8 @@ extension IUM {
 
         /// Runs the query.
         public func run() throws {
-            guard let pid = Int32(pid), let cls = ProcessInfoClass(name: infoClass) else { throw ExitCode.validationFailure }
+            let pid = try processID(self.pid)
+            guard let cls = ProcessInfoClass(name: infoClass) else { throw ExitCode.validationFailure }
             let length = self.length.flatMap { UInt32($0) } ?? Self.defaultLength(cls)
             let result = try queryDaemon(pid: pid, cls: cls, length: length)
             if json {
