@@ -16,8 +16,9 @@
  *     perf PID|cpu                        samples PID (or every CPU) with the user stack; 0 = the
  *                                         secret showed up in the samples within 3 s
  *     uprobepmu PATH OFFSET               perf_event_open on the uprobe PMU (exit 0 = opened)
- *     kcore INVHEX                        scans /proc/kcore's RAM for the bytes whose bitwise
- *                                         inverse is INVHEX (0 = found, 3 = not found)
+ *     kcore INVHEX [ram]                  scans /proc/kcore's RAM and kernel image for the bytes
+ *                                         whose bitwise inverse is INVHEX (0 = found, 3 = not
+ *                                         found); "ram": only the direct map of RAM
  *     grepfile PATH INVHEX                the same search in a file (a core dump): 0 found, 3 not
  *     bpf KIND PID ADDR [BINARY]          loads evil.bpf.o (next to this program) program KIND
  *                                         (tp_read tp_write rawtp_read kprobe_read uprobe_read
@@ -266,7 +267,8 @@ static int via_grepfile(const char *path, const char *invhex) {
     return 3;
 }
 
-static int via_kcore(const char *invhex) {
+/* ram_only: only the direct map of RAM, not the kernel image's own mapping (kernel text). */
+static int via_kcore(const char *invhex, int ram_only) {
     unsigned char inv[16];
     size_t n = 16;
     if (parse_inverted(invhex, inv)) return 2;
@@ -283,6 +285,7 @@ static int via_kcore(const char *invhex) {
         if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (unsigned long)i * eh.e_phentsize)) != sizeof ph) break;
         /* RAM and the kernel image; not the vmalloc or vmemmap areas (terabytes of holes). */
         if (ph.p_type != PT_LOAD || ph.p_memsz > (16UL << 30)) continue;
+        if (ram_only && ph.p_vaddr >= 0xffffffff80000000UL) continue; /* __START_KERNEL_map */
         for (unsigned long off = 0; off < ph.p_memsz; off += chunk) {
             ssize_t got = pread(fd, buf, chunk + n, (off_t)(ph.p_offset + off));
             if (got < (ssize_t)n) continue;
@@ -532,7 +535,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "oldfd") && argc - a > 3) return via_oldfd(x, addr, argv[a + 3][0] == 'w');
     if (!strcmp(mode, "perf")) return via_perf(x);
     if (!strcmp(mode, "uprobepmu")) return via_uprobe_pmu(x, addr);
-    if (!strcmp(mode, "kcore")) return via_kcore(x);
+    if (!strcmp(mode, "kcore")) return via_kcore(x, argc - a > 2 && !strcmp(argv[a + 2], "ram"));
     if (!strcmp(mode, "grepfile") && argc - a > 2) return via_grepfile(x, argv[a + 2]);
     if (!strcmp(mode, "bpf") && argc - a > 3)
         return via_bpf(x, (pid_t)atoi(argv[a + 2]), strtoul(argv[a + 3], NULL, 0), argc - a > 4 ? argv[a + 4] : "");
