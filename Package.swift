@@ -98,7 +98,7 @@ let package = Package(
         ),
 
         // Helpers shared by the test targets: real child processes and C fixtures.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["ProcessTable"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
         .testTarget(name: "NTModelTests", dependencies: ["NTModel"], swiftSettings: swiftSettings),
         .testTarget(

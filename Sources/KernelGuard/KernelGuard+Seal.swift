@@ -151,33 +151,12 @@ extension KernelGuard {
     /// The ids of the guard's maps and programs (for "who else holds an fd to them"). Every
     /// one or an error: a missed id would let a holder through the seal's check.
     public func objectIDs() throws(GuardError) -> (maps: Set<UInt32>, programs: Set<UInt32>) {
-        func info<T>(_ fd: Int32, _ value: inout T, _ what: String) throws(GuardError) {
-            var length = UInt32(MemoryLayout<T>.size)
-            guard withUnsafeMutableBytes(of: &value, { bpf_obj_get_info_by_fd(fd, $0.baseAddress, &length) }) == 0 else {
-                throw GuardError(.mapFailed, "cannot read the id of \(what)", errno: errno)
-            }
-        }
         var maps: Set<UInt32> = []
         for (name, fd) in self.maps {
             var map = bpf_map_info()
-            try info(fd, &map, "the map \(name)")
+            try Self.objectInfo(fd, &map, "the map \(name)")
             maps.insert(map.id)
         }
-        var programs: Set<UInt32> = []
-        for name in try Self.directoryEntries(pinDirectory) where name.hasPrefix("link_") || name.hasPrefix("prog_") {
-            let fd = bpf_obj_get(pinDirectory + "/" + name)
-            guard fd >= 0 else { throw GuardError(.mapFailed, "cannot open the pin \(pinDirectory)/\(name)", errno: errno) }
-            defer { close(fd) }
-            if name.hasPrefix("link_") {
-                var link = bpf_link_info()
-                try info(fd, &link, name)
-                programs.insert(link.prog_id)
-            } else {
-                var program = bpf_prog_info()
-                try info(fd, &program, name)
-                programs.insert(program.id)
-            }
-        }
-        return (maps, programs)
+        return (maps, Set(try pinnedPrograms().map(\.info.id)))
     }
 }

@@ -19,7 +19,14 @@ public struct ProgramStats: Hashable, Sendable {
 extension KernelGuard {
     /// The run time and count of each of the guard's programs, through their pins.
     public func programStats() throws(GuardError) -> [ProgramStats] {
-        var stats: [ProgramStats] = []
+        try pinnedPrograms().map { ProgramStats(name: String($0.pin.dropFirst(5)), runTimeNanoseconds: $0.info.run_time_ns, runCount: $0.info.run_cnt) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// Each program of the guard, through its pin (`link_*`: the link's program; `prog_*`: the
+    /// program), with what the kernel says of it. Every one or an error.
+    func pinnedPrograms() throws(GuardError) -> [(pin: String, info: bpf_prog_info)] {
+        var programs: [(pin: String, info: bpf_prog_info)] = []
         for pin in try Self.directoryEntries(pinDirectory) where pin.hasPrefix("link_") || pin.hasPrefix("prog_") {
             let fd = bpf_obj_get(pinDirectory + "/" + pin)
             guard fd >= 0 else { throw GuardError(.mapFailed, "cannot open the pin \(pinDirectory)/\(pin)", errno: errno) }
@@ -27,21 +34,23 @@ extension KernelGuard {
             var program = fd
             if pin.hasPrefix("link_") {
                 var link = bpf_link_info()
-                var length = UInt32(MemoryLayout<bpf_link_info>.size)
-                guard bpf_obj_get_info_by_fd(fd, &link, &length) == 0 else {
-                    throw GuardError(.mapFailed, "cannot read the link \(pin)", errno: errno)
-                }
+                try Self.objectInfo(fd, &link, pin)
                 program = bpf_prog_get_fd_by_id(link.prog_id)
                 guard program >= 0 else { throw GuardError(.mapFailed, "cannot open the program of \(pin)", errno: errno) }
             }
             defer { if program != fd { close(program) } }
             var info = bpf_prog_info()
-            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-            guard bpf_obj_get_info_by_fd(program, &info, &length) == 0 else {
-                throw GuardError(.mapFailed, "cannot read the program of \(pin)", errno: errno)
-            }
-            stats.append(ProgramStats(name: String(pin.dropFirst(5)), runTimeNanoseconds: info.run_time_ns, runCount: info.run_cnt))
+            try Self.objectInfo(program, &info, "the program of \(pin)")
+            programs.append((pin, info))
         }
-        return stats.sorted { $0.name < $1.name }
+        return programs
+    }
+
+    /// `bpf_obj_get_info_by_fd` into `value`, or an error naming `what`.
+    static func objectInfo<T>(_ fd: Int32, _ value: inout T, _ what: String) throws(GuardError) {
+        var length = UInt32(MemoryLayout<T>.size)
+        guard withUnsafeMutableBytes(of: &value, { bpf_obj_get_info_by_fd(fd, $0.baseAddress, &length) }) == 0 else {
+            throw GuardError(.mapFailed, "cannot read \(what)", errno: errno)
+        }
     }
 }

@@ -57,10 +57,6 @@ func httpGet(port: UInt16, path: String) throws -> (status: String, body: String
     return (String(statusLine), parts.count > 1 ? String(parts[1]) : "")
 }
 
-extension String {
-    func trimmingSuffix() -> String { String(self.prefix(while: { $0 != "\n" })) }
-}
-
 /// The sum of the samples of `name` whose labels include every one of `labels`.
 func sample(_ body: String, _ name: String, _ labels: [String: String] = [:]) -> Double? {
     var total: Double?
@@ -112,7 +108,7 @@ struct MetricsTests {
     @Test("with kernel.bpf_stats_enabled=1, each guard program's runs and run time (the sysctl restored after)")
     func programStats() throws {
         let path = "/proc/sys/kernel/bpf_stats_enabled"
-        let before = try #require(try? runCommand(["cat", path]).stdout.trimmingSuffix())
+        let before = try #require(try? runCommand(["cat", path]).stdout.prefix(while: { $0 != "\n" }))
         guard before == "0" || before == "1", (try? runCommand(["sh", "-c", "echo 1 > \(path)"]).status) == 0 else {
             Issue.record("cannot set \(path)")
             return

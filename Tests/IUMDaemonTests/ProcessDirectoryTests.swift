@@ -20,25 +20,8 @@ import ProcessTable
 import GuardABI
 import TestSupport
 
-/// A tag store that cannot be read.
-struct UnreadableTagStore: KernelFactsProvider {
-    func isTaggedSecure(pid: Int32) throws(ProcessTableError) -> Bool {
-        throw ProcessTableError(.io, path: "the guard's tag store (pid \(pid))", errno: EIO)
-    }
-    func isDumpable(pid: Int32) -> Bool? { nil }
-}
-
 @Suite("iumd's process table", .serialized)
 struct ProcessDirectoryTests {
-    /// A reader whose /proc is a symlink that the test can remove.
-    func vanishingProc() throws -> (ProcReader, String) {
-        let link = temporaryPath("proc")
-        try #require(symlink("/proc", link) == 0)
-        var reader = ProcReader()
-        reader.procRoot = link
-        return (reader, link)
-    }
-
     @Test("a rescan adds a process the events missed and removes one that exited, marking its object exited")
     func rescanRepairs() throws {
         let directory = ProcessDirectory(reader: ProcReader())
@@ -94,14 +77,13 @@ struct ProcessDirectoryTests {
 
     @Test("a /proc that cannot be listed: scan and rescan throw, the table and live objects stay as they were")
     func unlistableProc() throws {
-        let (reader, link) = try vanishingProc()
-        defer { unlink(link) }
-        let directory = ProcessDirectory(reader: reader)
+        let proc = try VanishingProc()
+        let directory = ProcessDirectory(reader: proc.reader)
         let (child, _) = try startFixture(["sleep"])
         let seeded = try directory.scan()
         #expect(seeded > 1)
         let object = try directory.object(pid: child.pid)
-        unlink(link)
+        proc.vanish()
         #expect { try directory.rescan() } throws: { ($0 as? ProcessTableError)?.code == .io }
         #expect { try directory.scan() } throws: { ($0 as? ProcessTableError)?.code == .io }
         #expect(directory.count >= seeded, "no entry dropped")

@@ -12,29 +12,13 @@ import NTModel
 @testable import ProcessTable
 import TestSupport
 
-/// A `/proc` root that can be taken away: a symlink to /proc in a temporary directory.
-final class VanishingProc {
-    let path = temporaryPath("proc")
-    init() throws { try #require(symlink("/proc", path) == 0) }
-    func vanish() { unlink(path) }
-    deinit { unlink(path) }
-}
-
-/// A tag store that cannot be read (an errno other than "no such process").
-struct BrokenTagStore: KernelFactsProvider {
-    func isTaggedSecure(pid: Int32) throws(ProcessTableError) -> Bool {
-        throw ProcessTableError(.io, path: "the guard's tag store (pid \(pid))", errno: EIO)
-    }
-    func isDumpable(pid: Int32) -> Bool? { nil }
-}
-
 @Suite("Failures are errors, never a quieter answer", .serialized)
 struct FailureInjectionTests {
     @Test("a tag store that cannot be read fails the facts, never reads as 'not secure'")
     func tagStoreFailure() throws {
         let (child, _) = try startFixture(["sleep"])
-        #expect { try ProcReader(kernel: BrokenTagStore()).facts(child.pid) } throws: { ($0 as? ProcessTableError)?.code == .io }
-        #expect { try ProcessObject.open(pid: child.pid, reader: ProcReader(kernel: BrokenTagStore())) } throws: {
+        #expect { try ProcReader(kernel: UnreadableTagStore()).facts(child.pid) } throws: { ($0 as? ProcessTableError)?.code == .io }
+        #expect { try ProcessObject.open(pid: child.pid, reader: ProcReader(kernel: UnreadableTagStore())) } throws: {
             ($0 as? ProcessTableError)?.code == .io
         }
     }
@@ -52,10 +36,8 @@ struct FailureInjectionTests {
     @Test("a running process that cannot be read now keeps running (last facts), it is not marked exited")
     func unreadableLiveProcess() throws {
         let proc = try VanishingProc()
-        var reader = ProcReader()
-        reader.procRoot = proc.path
         let (child, _) = try startFixture(["sleep"])
-        let object = try ProcessObject.open(pid: child.pid, reader: reader)
+        let object = try ProcessObject.open(pid: child.pid, reader: proc.reader)
         proc.vanish()
         let snapshot = object.snapshot()
         #expect(snapshot.exit == nil)

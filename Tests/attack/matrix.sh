@@ -70,12 +70,7 @@ gap() {
 tag() { "$IUM" tag "$1" > "$W/tag.out" 2>&1 || { cat "$W/tag.out"; return 1; }; }
 
 echo "ium attack matrix: backend $BACKEND, kernel $(uname -r)"
-tl_start_iumd --backend "$BACKEND"
-case $? in
-0) ;;
-2) tl_skip "attack matrix ($BACKEND)" "the machine's guard is sealed: test guards cannot load ($(tail -n 1 "$W/iumd.log"))"; tl_summary; exit ;;
-*) cat "$W/iumd.log"; tl_fail "start iumd with the $BACKEND backend" "see the log above"; tl_summary; exit ;;
-esac
+tl_serve_or_exit "attack matrix ($BACKEND)" --backend "$BACKEND"
 [ -e /proc/sys/kernel/yama/ptrace_scope ] && tl_sysctl_set /proc/sys/kernel/yama/ptrace_scope 0
 tl_row CASE RESULT
 

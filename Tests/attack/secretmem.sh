@@ -23,12 +23,7 @@ ATTACK=${ATTACK:-attack}
 tl_init secretmem
 
 echo "ium secret memory: backend $BACKEND, kernel $(uname -r)"
-tl_start_iumd --backend "$BACKEND"
-case $? in
-0) ;;
-2) tl_skip "secret memory ($BACKEND)" "the machine's guard is sealed: test guards cannot load"; tl_summary; exit ;;
-*) cat "$W/iumd.log"; tl_fail "start iumd with the $BACKEND backend" "see the log above"; tl_summary; exit ;;
-esac
+tl_serve_or_exit "secret memory ($BACKEND)" --backend "$BACKEND"
 
 # victim KIND [LIMIT]: KIND heap or secret; a soft core limit LIMIT (default unlimited).
 victim() {

@@ -22,12 +22,7 @@ ATTACK=${ATTACK:-attack}
 tl_init sidedoors
 
 echo "ium side doors: backend $BACKEND, kernel $(uname -r)"
-tl_start_iumd --backend "$BACKEND"
-case $? in
-0) ;;
-2) tl_skip "side doors ($BACKEND)" "the machine's guard is sealed: test guards cannot load"; tl_summary; exit ;;
-*) cat "$W/iumd.log"; tl_fail "start iumd with the $BACKEND backend" "see the log above"; tl_summary; exit ;;
-esac
+tl_serve_or_exit "side doors ($BACKEND)" --backend "$BACKEND"
 tl_row CASE RESULT
 
 tag() { "$IUM" tag "$1" > "$W/tag.out" 2>&1 || { cat "$W/tag.out"; return 1; }; }

@@ -13,12 +13,7 @@ tl_init e2e
 
 echo "ium end-to-end: kernel $(uname -r)"
 METRICS=127.0.0.1:$((20000 + $$ % 20000))
-tl_start_iumd --metrics "$METRICS"
-case $? in
-0) ;;
-2) tl_skip "iumd end to end" "the machine's guard is sealed: test guards cannot load"; tl_summary; exit ;;
-*) cat "$W/iumd.log"; tl_fail "start iumd" "see the log above"; tl_summary; exit ;;
-esac
+tl_serve_or_exit "iumd end to end" --metrics "$METRICS"
 BACKEND=$("$IUM" status --json | sed -n 's/.*"backend":"\([a-z]*\)".*/\1/p')
 [ -n "$BACKEND" ] && tl_pass "ium status reports the backend ($BACKEND)" || tl_fail "ium status reports the backend" "$("$IUM" status 2>&1)"
 if [ "$BACKEND" = lsm ]; then DENIED=1; else DENIED=137; fi

@@ -120,6 +120,21 @@ tl_start_iumd() {
     return 1
 }
 
+# tl_serve_or_exit SUITE [ARGS…]: tl_start_iumd, or end the script: SKIP SUITE when the
+# machine's guard is sealed, FAIL with iumd's log when it does not start.
+tl_serve_or_exit() {
+    suite=$1
+    shift
+    tl_start_iumd "$@"
+    case $? in
+    0) return 0 ;;
+    2) tl_skip "$suite" "the machine's guard is sealed: test guards cannot load ($(tail -n 1 "$W/iumd.log"))" ;;
+    *) cat "$W/iumd.log"; tl_fail "start iumd for $suite" "see the log above" ;;
+    esac
+    tl_summary
+    exit
+}
+
 tl_stop_iumd() {
     [ -n "$TL_DAEMON" ] || return 0
     kill -TERM "$TL_DAEMON" 2>/dev/null
