@@ -223,16 +223,13 @@ final class Connection {
         }
         let pid = request.pid == 0 ? caller.pid : request.pid
         do throws(GuardError) {
-            let warnings: [String]
-            do { warnings = try daemon.tagger.tag(pid: pid) } catch {
-                daemon.metrics.tagRequest(succeeded: false)
-                throw error
-            }
+            let warnings = try daemon.tagger.tag(pid: pid)
             daemon.metrics.tagRequest(succeeded: true)
             logger.notice("tagged process secure", metadata: ["pid": "\(pid)", "warnings": "\(warnings)"])
             let message = "process \(pid) is secure (\(daemon.guardRef.backend) backend)"
             return StatusReply(status: .success, message: ([message] + warnings.map { "warning: " + $0 }).joined(separator: "\n"))
         } catch {
+            daemon.metrics.tagRequest(succeeded: false)
             let status: NTStatus = switch error.code {
             case .noSuchProcess: .invalidCID
             case .io: .unsuccessful

@@ -40,8 +40,8 @@ final class DaemonMetrics: Sendable {
     private let sealed: Gauge
     private let statsEnabled: Gauge
     /// The kernel's and the table's totals at the last scrape (counters grow by the difference).
-    private let last = Mutex<(guardCounters: GuardCounters?, rescans: UInt64, repairs: UInt64, programs: [String: ProgramStats])>(
-        (nil, 0, 0, [:]))
+    private let last = Mutex<(guardCounters: GuardCounters, rescans: UInt64, repairs: UInt64, programs: [String: ProgramStats])>(
+        (.zero, 0, 0, [:]))
 
     private static func name(_ metricName: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "ium", metricName: metricName, unitName: unit, helpText: help)
@@ -116,7 +116,7 @@ final class DaemonMetrics: Sendable {
         }
         let sealedNow = (try? state.guardRef.state().sealed) ?? false
         last.withLock { l in
-            let before = l.guardCounters ?? .zero
+            let before = l.guardCounters
             func add(_ counter: Counter, _ now: UInt64, _ then: UInt64) { counter.increment(by: Int64(Self.growth(now, since: then))) }
             add(produced, counters.recordsWritten &+ counters.eventsDropped, before.recordsWritten &+ before.eventsDropped)
             add(ringDrops, counters.eventsDropped, before.eventsDropped)

@@ -32,7 +32,6 @@ victim() {
     tl_start_victim "$1" sh -c "ulimit -c ${2:-unlimited}; exec $VICTIM $flag"
     VRANDOM=$(sed -n 's/.* random \([0-9a-f]*\).*/\1/p' "$VOUT" | head -n 1)
 }
-stop_victim() { kill -9 "$VPID" 2> /dev/null; wait "$VPID" 2> /dev/null; }
 
 victim secret
 if ! grep -q 'secretmem 1' "$VOUT"; then
@@ -40,14 +39,14 @@ if ! grep -q 'secretmem 1' "$VOUT"; then
     tl_summary
     exit
 fi
-stop_victim
+tl_stop_victim
 
 # attack_case NAME MODE: the attacker's MODE at the secret's address, heap then secret memory.
 attack_case() {
     victim heap
     "$ATTACK" "$2" "$3$VPID$4" "$VADDR" > "$W/control.out" 2>&1
     control=$?
-    stop_victim
+    tl_stop_victim
     victim secret
     "$ATTACK" "$2" "$3$VPID$4" "$VADDR" > "$W/attack.out" 2>&1
     rc=$?
@@ -55,7 +54,7 @@ attack_case() {
     elif [ $rc -eq 0 ]; then tl_fail "$1" "it read the secret memory: $(head -n 1 "$W/attack.out")"
     elif [ "$(tl_ask check)" != intact ]; then tl_fail "$1" "the secret changed"
     else tl_pass "$1" "$(head -n 1 "$W/attack.out")"; fi
-    stop_victim
+    tl_stop_victim
 }
 attack_case "root's process_vm_readv of secret memory" vmread
 attack_case "root's ptrace PEEKDATA of secret memory (gdb -p)" attach
@@ -98,7 +97,7 @@ else
     victim heap
     "$ATTACK" kcore "$VRANDOM" ram > "$W/control.out" 2>&1
     control=$?
-    stop_victim
+    tl_stop_victim
     victim secret
     "$ATTACK" kcore "$VRANDOM" ram > "$W/attack.out" 2>&1
     rc=$?
@@ -112,7 +111,7 @@ else
     # the sealed guard refuses /proc/kcore altogether (sealing.sh, lockdown.sh).
     "$ATTACK" kcore "$VRANDOM" > "$W/attack.out" 2>&1
     echo "note: a full /proc/kcore scan, kernel image included: $(cat "$W/attack.out")"
-    stop_victim
+    tl_stop_victim
 fi
 
 # A trustlet: secret memory and tagged. The NT query from outside.
@@ -122,5 +121,5 @@ victim secret
     || tl_fail "ium query of the trustlet shows IsSecureProcess 1" "$("$IUM" query "$VPID" 2>&1 | head -n 3)"
 [ "$("$IS_SECURE" "$VPID")" = "$VPID secure" ] && tl_pass "the WDK IsSecureProcess sample says the trustlet is secure" \
     || tl_fail "the WDK sample says the trustlet is secure" "$("$IS_SECURE" "$VPID" 2>&1)"
-stop_victim
+tl_stop_victim
 tl_summary

@@ -44,7 +44,6 @@ outcome() {
     if [ "$before" = - ]; then tl_pass "$name" "refused"; else tl_pass "$name" "refused, audited"; fi
 }
 
-stop_victim() { kill -9 "$VPID" 2> /dev/null; wait "$VPID" 2> /dev/null; }
 
 # ---- core dumps -------------------------------------------------------------------------
 # victim_with_core LIMIT: a victim whose soft RLIMIT_CORE is LIMIT (the hard one unlimited).
@@ -73,7 +72,7 @@ core_case() {
     before=$(tl_denials "$VPID")
     worked=$(core_after_segv "$2")
     core_outcome "$1" "$control" "$worked" "$before"
-    stop_victim
+    tl_stop_victim
 }
 cat > "$W/corecatch" <<EOF
 #!/bin/sh
@@ -96,13 +95,13 @@ core_outcome() {
 if tl_sysctl_set /proc/sys/kernel/core_pattern "$W/cores/core.%p"; then
     victim_with_core 0
     prlimit --core=unlimited:unlimited --pid "$VPID" > /dev/null 2>&1 && control=yes || control=no
-    stop_victim
+    tl_stop_victim
     victim_with_core 0
     tag "$VPID"
     before=$(tl_denials "$VPID")
     prlimit --core=unlimited:unlimited --pid "$VPID" > "$W/prlimit.out" 2>&1 && worked=yes || worked=no
     core_outcome "root raises a secure process's RLIMIT_CORE (prlimit)" "$control" "$worked" "$before" "$(cat "$W/prlimit.out")"
-    stop_victim
+    tl_stop_victim
 
     core_case "core file of a secure process (root: limit raised, SIGSEGV)" "$W/cores" unlimited
     tl_sysctl_set /proc/sys/kernel/core_pattern "|$W/corecatch %p"
@@ -141,7 +140,7 @@ for how in open write truncate ftruncate fallocate copy mmap; do
     cp "$SIDEDOOR_LIB" "$W/secure$n.so"
     tl_start_victim code
     control=$(code_attack "$how" "$W/control$n.so")
-    stop_victim
+    tl_stop_victim
     tl_start_victim code
     tag "$VPID"
     before=$(tl_denials "$VPID")
@@ -155,18 +154,18 @@ for how in open write truncate ftruncate fallocate copy mmap; do
         mv "$W/new.so" "$W/secure$n.so" && [ "$(tl_ask "lib $W/secure$n.so")" = "lib 42" ] \
             && tl_pass "a new file renamed over a secure process's library" "allowed, it keeps the old code" \
             || tl_fail "a new file renamed over a secure process's library" "refused, or the running code changed"
-        stop_victim
+        tl_stop_victim
         "$ATTACK" code open "$W/mapped$n.so" > /dev/null 2>&1 \
             && tl_pass "the library is writable again once no secure process maps it" \
             || tl_fail "the library is writable again once no secure process maps it" "still refused"
     fi
-    stop_victim
+    tl_stop_victim
 done
 
 # ---- injection at start -----------------------------------------------------------------
 tl_start_victim preload env LD_PRELOAD="$PRELOAD_LIB" "$VICTIM"
 grep -q '^PRELOADED victim' "$VOUT" && control=yes || control=no
-stop_victim
+tl_stop_victim
 tl_start_victim preload env LD_PRELOAD="$PRELOAD_LIB" "$IUM" run -- "$VICTIM"
 grep -q '^PRELOADED victim' "$VOUT" && worked=yes || worked=no
 # (secure-exec makes the loader ignore it: nothing is refused, so nothing is audited)
@@ -184,7 +183,7 @@ if [ "$BACKEND" = lsm ]; then
         tl_pass "a secure process's own exec with LD_PRELOAD" "ignored, still secure"
     else tl_fail "a secure process's own exec with LD_PRELOAD" "vmread exit $rc ($(cat "$W/attack.out")), $(tail -n 1 "$VOUT")"; fi
 fi
-stop_victim
+tl_stop_victim
 
 echo SUPERVISED > "$W/substitute"
 echo genuine > "$W/ium-supervised"
@@ -207,21 +206,21 @@ if [ "$BACKEND" = lsm ]; then
     if [ $rc -ne 0 ] && grep -q seccomp "$W/tag.out" && ! tl_is_secure "$VPID"; then tl_pass "ium tag of a process under a seccomp supervisor" "refused"
     else tl_fail "ium tag of a process under a seccomp supervisor" "exit $rc: $(cat "$W/tag.out")"; fi
 fi
-stop_victim
+tl_stop_victim
 
 # ---- payload signals through SIGIO --------------------------------------------------------
 for who in 0 65534; do
     tl_start_victim sigio "$VICTIM" --uid "$who"
     "$ATTACK" --uid "$who" sigio "$VPID" > /dev/null 2>&1
     [ "$(tl_ask sigio)" = sigio-received ] && control=yes || control=no
-    stop_victim
+    tl_stop_victim
     tl_start_victim sigio "$VICTIM" --uid "$who"
     tag "$VPID"
     before=$(tl_denials "$VPID")
     "$ATTACK" --uid "$who" sigio "$VPID" > /dev/null 2>&1
     [ "$(tl_ask sigio)" = sigio-received ] && worked=yes || worked=no
     outcome "F_SETOWN/F_SETSIG signal into a secure process (uid $who)" "$control" "$worked" "$before"
-    stop_victim
+    tl_stop_victim
 done
 
 # ---- handles opened before the tag --------------------------------------------------------
@@ -238,13 +237,13 @@ for c in "mem $VADDR r" "mem $VADDR w" "environ 0 r" "task/TID/mem $VADDR r"; do
     file=$(echo "$1" | sed "s/TID/$VTID/")
     control=$(oldfd_attack "$file" "$VADDR" "$3" no)
     [ "$3" = w ] && tl_ask check > /dev/null # (the control overwrote the secret)
-    stop_victim
+    tl_stop_victim
     tl_start_victim oldfd
     file=$(echo "$1" | sed "s/TID/$VTID/")
     before=$(tl_denials "$VPID")
     worked=$(oldfd_attack "$file" "$VADDR" "$3" tag)
     outcome "/proc/P/$1 fd opened before the tag ($3)" "$control" "$worked" "$before" "$(cat "$W/oldfd.attack")"
-    stop_victim
+    tl_stop_victim
 done
 
 # ---- perf on a secure task ------------------------------------------------------------------
@@ -258,13 +257,13 @@ perf_attack() {
 }
 tl_start_victim perf
 control=$(perf_attack)
-stop_victim
+tl_stop_victim
 tl_start_victim perf
 tag "$VPID"
 before=$(tl_denials "$VPID")
 worked=$(perf_attack)
 outcome "perf sampling of a secure process's user stack (root)" "$control" "$worked" "$before" "$(cat "$W/perf.attack")"
-stop_victim
+tl_stop_victim
 
 # ---- what must keep working ---------------------------------------------------------------
 "$IUM" run -- python3 -c 'import hashlib, json, ssl; print(hashlib.sha256(b"ium").hexdigest()[:16], json.dumps([1]))' \
@@ -275,6 +274,6 @@ tl_start_victim cmdline "$IUM" run -- "$VICTIM" with-args
 tl_as 65534 cat "/proc/$VPID/cmdline" 2> /dev/null | tr '\0' ' ' | grep -q 'with-args' \
     && tl_pass "a secure process's /proc/P/cmdline stays readable (ps)" \
     || tl_fail "a secure process's /proc/P/cmdline stays readable (ps)" "not readable by another user"
-stop_victim
+tl_stop_victim
 
 tl_summary

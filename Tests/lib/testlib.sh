@@ -162,6 +162,9 @@ tl_start_victim() {
     tl_track "$VPID"
 }
 
+# tl_stop_victim: kills the current victim and reaps it.
+tl_stop_victim() { kill -9 "$VPID" 2> /dev/null; wait "$VPID" 2> /dev/null; }
+
 # tl_ask COMMAND: sends a command to the current victim and prints its answer line ("dead"
 # when the victim is gone: a FIFO without a reader would block the writer for good).
 tl_ask() {
