@@ -79,18 +79,21 @@ public final class ProcessObject: Sendable {
             // EINVAL: pid names a thread, not a process; ESRCH: no such process.
             throw ProcessTableError(errno == EINVAL || errno == ESRCH ? .noSuchProcess : .io, path: path, errno: errno)
         }
-        let facts: LinuxProcessFacts
-        do {
+        var facts: LinuxProcessFacts
+        do throws(ProcessTableError) {
             facts = try reader.facts(pid)
+            // The facts belong to the process the pidfd names if it still runs, or if what was
+            // read is its zombie (a pid cannot be reused before the zombie is reaped). A process
+            // that exits between the read and the pidfd check is read once more: the kernel
+            // marks the pidfd readable only once the task is a zombie, so the second read
+            // shows it as one unless it was already reaped.
+            if ium_pidfd_exited(fd) != 0 && facts.stat.state != "Z" {
+                facts = try reader.facts(pid)
+                guard facts.stat.state == "Z" else { throw ProcessTableError(.noSuchProcess, path: path) }
+            }
         } catch {
             close(fd)
             throw error
-        }
-        // The facts belong to the process the pidfd names if it still runs, or if what was
-        // read is its zombie (a pid cannot be reused before the zombie is reaped).
-        if ium_pidfd_exited(fd) != 0 && facts.stat.state != "Z" {
-            close(fd)
-            throw ProcessTableError(.noSuchProcess, path: path)
         }
         let object = ProcessObject(
             record: ProcessRecord.firstSeen(facts.stat, reader: reader, creatorPid: creatorPid),
