@@ -29,7 +29,7 @@ PREFIX ?= /usr/local
 INITRAMFS := $(BUILD)/vm/initramfs.cpio
 KUBERNETES_VALIDATE := $(BUILD)/kv/bin/kubernetes-validate
 
-.PHONY: all deps vm-deps deb-deps oci-deps architecture build bpf attackers libium test swift-test host-matrix host-sidedoors host-e2e host-deb vm-test demo bench release install deb oci host-oci clean
+.PHONY: all deps vm-deps deb-deps oci-deps architecture build bpf attackers libium test swift-test host-matrix host-sidedoors host-trustlet host-e2e host-deb vm-test demo bench release install deb oci host-oci clean
 
 all: build
 
@@ -101,7 +101,7 @@ $(BUILD)/attack/testproc: Tests/Fixtures/testproc.c
 
 attackers: $(ATTACKERS)
 
-test: architecture swift-test host-matrix host-sidedoors host-e2e host-deb host-oci vm-test
+test: architecture swift-test host-matrix host-sidedoors host-trustlet host-e2e host-deb host-oci vm-test
 
 # docs/ARCHITECTURE.md's module rule: the imports, Package.swift and the table agree.
 architecture:
@@ -126,6 +126,11 @@ host-sidedoors: build attackers libium
 	IUM=$(BIN)/ium IUMD=$(BIN)/iumd VICTIM=$(CURDIR)/$(BUILD)/attack/victim ATTACK=$(CURDIR)/$(BUILD)/attack/attack \
 		IS_SECURE=$(CURDIR)/$(BUILD)/lib/is-secure sh Tests/attack/secretmem.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
 
+# ium-keyd, the reference trustlet, against root on this kernel (and in the VM: vm-test).
+host-trustlet: build attackers libium
+	IUM=$(BIN)/ium IUMD=$(BIN)/iumd KEYD=$(BIN)/ium-keyd ATTACK=$(CURDIR)/$(BUILD)/attack/attack \
+		IS_SECURE=$(CURDIR)/$(BUILD)/lib/is-secure sh Tests/trustlet/keyd.sh $$(IUMD=$(BIN)/iumd scripts/host-backend.sh)
+
 # iumd and its clients end to end on this kernel: the user story, libium's NT rules, the
 # WDK sample, a daemon restart, two users.
 host-e2e: build attackers
@@ -145,7 +150,7 @@ host-oci: oci attackers $(KUBERNETES_VALIDATE)
 # The attack matrix with the lsm backend, in qemu, on Debian's stock kernels.
 vm-test: build attackers vm-deps
 	@mkdir -p $(dir $(INITRAMFS))
-	IUM_BIN=$(BIN)/ium IUMD_BIN=$(BIN)/iumd VICTIM=$(BUILD)/attack/victim \
+	IUM_BIN=$(BIN)/ium IUMD_BIN=$(BIN)/iumd KEYD_BIN=$(BIN)/ium-keyd VICTIM=$(BUILD)/attack/victim \
 		ATTACK=$(BUILD)/attack/attack FIXTURE=$(BUILD)/attack/testproc NT_RULES=$(BUILD)/lib/nt_rules \
 		IS_SECURE=$(BUILD)/lib/is-secure Tests/vm/build-initramfs.sh $(INITRAMFS)
 	Tests/vm/run.sh $(INITRAMFS)
@@ -165,16 +170,18 @@ RELEASE_BIN = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 release: build
 	$(SWIFT) build $(RELEASE_FLAGS) --product iumd
 	$(SWIFT) build $(RELEASE_FLAGS) --product ium
+	$(SWIFT) build $(RELEASE_FLAGS) --product ium-keyd
 
 # Installs ium, iumd, libium (+ ntddk.h, pkg-config) and the systemd unit under PREFIX.
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
-	install -m 0755 $(RELEASE_BIN)/ium $(RELEASE_BIN)/iumd $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(RELEASE_BIN)/ium $(RELEASE_BIN)/iumd $(RELEASE_BIN)/ium-keyd $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(LIBIUM) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libium.so.1 $(DESTDIR)$(PREFIX)/lib/libium.so
 	install -m 0644 $(BUILD)/lib/libium.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 0644 CModules/libium/include/ntddk.h CModules/CLinuxShims/include/ium_secret.h $(DESTDIR)$(PREFIX)/include/ium/
 	install -D -m 0644 contrib/iumd.service $(DESTDIR)/etc/systemd/system/iumd.service
+	install -D -m 0644 contrib/ium-keyd.service $(DESTDIR)/etc/systemd/system/ium-keyd.service
 	-ldconfig
 
 # The Debian package, .build/deb/ium_<version>_<arch>.deb (packaging/deb/README.md), checked

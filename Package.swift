@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "ium", targets: ["ium"]),
         .executable(name: "iumd", targets: ["iumd"]),
+        .executable(name: "ium-keyd", targets: ["ium-keyd"]),
         .library(name: "NTModel", targets: ["NTModel"]),
     ],
     dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Pure NT semantics: types, layouts, the query procedure, handle tables. No I/O.
@@ -94,6 +96,17 @@ let package = Package(
         .executableTarget(
             name: "ium",
             dependencies: ["IUMCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The reference trustlet: an Ed25519 key in secret memory, signing for allowed peers.
+        .executableTarget(
+            name: "ium-keyd",
+            dependencies: [
+                "IUMClient", "NTModel", "CLinuxShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
 

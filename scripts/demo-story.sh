@@ -3,19 +3,21 @@
 #
 # The user's story, on whatever backend the kernel offers: start iumd, start a program that
 # holds a secret, tag it secure, attack it with strace -p and a process_vm_writev program,
-# see the denials, query its Flags, read the audit store, clean up.
+# see the denials, query its Flags, read the audit store; then a trustlet (ium-keyd) signs
+# while root fails to read its key; clean up.
 # The demo's iumd pins its guard under /sys/fs/bpf/ium-demo-<pid> with its own socket and
 # database, so a machine's own guard (if iumd already protects processes here) is untouched.
-# Environment: IUM, IUMD, VICTIM, ATTACK (make demo sets them; the VM has them on PATH).
+# Environment: IUM, IUMD, KEYD, VICTIM, ATTACK (make demo sets them; the VM has them on PATH).
 IUM=${IUM:-ium}
 IUMD=${IUMD:-iumd}
+KEYD=${KEYD:-ium-keyd}
 VICTIM=${VICTIM:-victim}
 ATTACK=${ATTACK:-attack}
 W=$(mktemp -d /tmp/ium-demo.XXXXXX)
 PIN=/sys/fs/bpf/ium-demo-$$
 export IUM_SOCKET=$W/iumd.sock
 cleanup() {
-    kill -9 "${pid:-}" "${holder:-}" 2>/dev/null
+    kill -9 "${pid:-}" "${holder:-}" "${kpid:-}" "${keyd:-}" 2>/dev/null
     [ -n "${daemon:-}" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
     [ -d "$PIN" ] && "$IUMD" --pin-dir "$PIN" --unload > /dev/null 2>&1
     rm -rf "$W"
@@ -62,6 +64,34 @@ run "$IUM" query "$pid"
 say "The audit store"
 sleep 0.3
 run "$IUM" events
+
+say "A trustlet: ium-keyd holds a signing key in secret memory and runs secure (ium run)"
+# The demo's key is made in secret memory and handed over in a file that ium-keyd wipes; the
+# demo keeps only its bitwise inverse, to search for it.
+if key=$("$ATTACK" keyfile "$W/key"); then
+    printf '$ %s\n' "$IUM run --no-new-privs -- $KEYD serve --socket $W/keyd.sock --key-file $W/key &"
+    "$IUM" run --no-new-privs -- "$KEYD" serve --socket "$W/keyd.sock" --key-file "$W/key" > "$W/keyd.out" 2>&1 &
+    keyd=$!
+    i=0
+    while ! grep -q 'public key' "$W/keyd.out" && [ $i -lt 600 ] && kill -0 $keyd 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+    cat "$W/keyd.out"
+    kpid=$(sed -n 's/^ium-keyd: pid \([0-9]*\),.*/\1/p' "$W/keyd.out")
+    run "$KEYD" sign --socket "$W/keyd.sock" "pay 100 to alice"
+    sig=$("$KEYD" sign --socket "$W/keyd.sock" "pay 100 to alice")
+    run "$KEYD" verify --socket "$W/keyd.sock" "$sig" "pay 100 to alice"
+    echo "(the key file is gone: $(ls "$W/key" 2>&1))"
+
+    say "Root tries to take the key: read all of ium-keyd's memory, then scan the kernel's view of RAM"
+    run "$ATTACK" scanmem "$kpid" "$key" mem
+    echo "(exit code $?: EPERM with the lsm backend, killed (137) with the kill backend)"
+    if [ -r /proc/kcore ]; then
+        run "$ATTACK" kcore "$key" ram
+        echo "(exit code $?: 3, not found: secret memory is not in the kernel's direct map)"
+    fi
+    run "$KEYD" sign --socket "$W/keyd.sock" "pay 200 to bob"
+else
+    echo "no secret memory in this kernel ($key): on Linux 6.1 boot with secretmem.enable=1"
+fi
 
 say "Unload the guard (root, through iumd; a sealed guard would refuse)"
 run "$IUM" guard unload

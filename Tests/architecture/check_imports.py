@@ -24,6 +24,7 @@ ALLOWED = {
     "IUMCommands": {"NTModel", "IUMProtocol", "IUMClient", "CLinuxShims", "ArgumentParser"},
     "ium": {"IUMCommands", "ArgumentParser"},
     "iumd": {"IUMDaemon"},
+    "ium-keyd": {"IUMClient", "NTModel", "CLinuxShims", "Crypto", "ArgumentParser"},
 }
 SYSTEM = {"Glibc", "Musl", "Synchronization"}
 IMPORT = re.compile(r"^[ \t]*(?:@\w+[ \t]+)*(?:(?:public|internal|package|private|fileprivate)[ \t]+)?import[ \t]+"

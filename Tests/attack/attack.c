@@ -17,9 +17,15 @@
  *                                         secret showed up in the samples within 3 s
  *     uprobepmu PATH OFFSET               perf_event_open on the uprobe PMU (exit 0 = opened)
  *     kcore INVHEX [ram]                  scans /proc/kcore's RAM and kernel image for the bytes
- *                                         whose bitwise inverse is INVHEX (0 = found, 3 = not
+ *                                         (1 to 64) whose bitwise inverse is INVHEX (0 = found, 3 = not
  *                                         found); "ram": only the direct map of RAM
  *     grepfile PATH INVHEX                the same search in a file (a core dump): 0 found, 3 not
+ *     scanmem PID INVHEX mem|vm           the same search in every readable region of PID (its
+ *                                         maps), read through /proc/PID/mem or process_vm_readv
+ *     keyfile PATH                        writes a new 32-byte key made in secret memory to PATH
+ *                                         (0600), prints its inverse in hex (4: no secret memory)
+ *     heapkey INVHEX                      the control: holds the secret in heap memory until
+ *                                         stdin closes
  *     bpf KIND PID ADDR [BINARY]          loads evil.bpf.o (next to this program) program KIND
  *                                         (tp_read tp_write rawtp_read kprobe_read uprobe_read
  *                                         iter_read; socket_filter, lsm_load: only loads), prints
@@ -228,50 +234,58 @@ static int via_uprobe_pmu(const char *path, unsigned long offset) {
 
 static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; }
 
-/* The bytes are kept inverted: this process never holds the secret unless it finds it. */
-static int parse_inverted(const char *invhex, unsigned char inv[16]) {
-    if (strlen(invhex) != 32) return -1;
-    for (size_t i = 0; i < 16; i++) inv[i] = (unsigned char)(hexval(invhex[2 * i]) << 4 | hexval(invhex[2 * i + 1]));
+/* A secret searched for, kept inverted: this process never holds the secret unless it finds it. */
+struct pattern {
+    unsigned char inv[64];
+    size_t n;
+};
+
+/* INVHEX: the secret's bitwise inverse in hex, 1 to 64 bytes. */
+static int parse_inverted(const char *invhex, struct pattern *pat) {
+    size_t len = strlen(invhex);
+    if (len == 0 || len % 2 || len > 2 * sizeof pat->inv) return -1;
+    pat->n = len / 2;
+    for (size_t i = 0; i < pat->n; i++) pat->inv[i] = (unsigned char)(hexval(invhex[2 * i]) << 4 | hexval(invhex[2 * i + 1]));
     return 0;
 }
 
-/* Where in buf[0..len) the 16 bytes whose inverse is inv start, or NULL. */
-static const unsigned char *find_inverted(const unsigned char *buf, size_t len, const unsigned char inv[16]) {
-    if (len < 16) return NULL;
-    for (const unsigned char *p = buf; (p = memchr(p, (unsigned char)~inv[0], (size_t)(buf + len - 16 + 1 - p))) != NULL; p++) {
+/* Where in buf[0..len) the secret starts, or NULL. */
+static const unsigned char *find_inverted(const unsigned char *buf, size_t len, const struct pattern *pat) {
+    size_t n = pat->n;
+    if (len < n) return NULL;
+    for (const unsigned char *p = buf; (p = memchr(p, (unsigned char)~pat->inv[0], (size_t)(buf + len - n + 1 - p))) != NULL; p++) {
         size_t k = 1;
-        while (k < 16 && (unsigned char)~p[k] == inv[k]) k++;
-        if (k == 16) return p;
+        while (k < n && (unsigned char)~p[k] == pat->inv[k]) k++;
+        if (k == n) return p;
     }
     return NULL;
 }
 
 static int via_grepfile(const char *path, const char *invhex) {
-    unsigned char inv[16];
-    if (parse_inverted(invhex, inv)) return 2;
+    struct pattern pat;
+    if (parse_inverted(invhex, &pat)) return 2;
     int fd = open(path, O_RDONLY);
     if (fd < 0) return refused(path, errno);
     size_t chunk = 1 << 20;
-    unsigned char *buf = malloc(chunk + 16);
+    unsigned char *buf = malloc(chunk + pat.n);
     off_t at = 0;
     ssize_t got;
-    while ((got = pread(fd, buf, chunk + 16, at)) >= 16) {
-        const unsigned char *p = find_inverted(buf, (size_t)got, inv);
+    while ((got = pread(fd, buf, chunk + pat.n, at)) >= (ssize_t)pat.n) {
+        const unsigned char *p = find_inverted(buf, (size_t)got, &pat);
         if (p) {
             printf("%s: the secret is at offset %ld\n", path, (long)(at + (p - buf)));
             return 0;
         }
         at += (off_t)chunk;
     }
-    printf("%s: not found (%ld bytes)\n", path, (long)at + (got > 0 ? got : 0));
+    printf("%s: not found (%ld KiB)\n", path, (long)(at >> 10));
     return 3;
 }
 
-/* ram_only: only the direct map of RAM, not the kernel image's own mapping (kernel text). */
 static int via_kcore(const char *invhex, int ram_only) {
-    unsigned char inv[16];
-    size_t n = 16;
-    if (parse_inverted(invhex, inv)) return 2;
+    struct pattern pat;
+    if (parse_inverted(invhex, &pat)) return 2;
+    size_t n = pat.n;
     int fd = open("/proc/kcore", O_RDONLY);
     if (fd < 0) return refused("/proc/kcore", errno);
     Elf64_Ehdr eh;
@@ -290,7 +304,7 @@ static int via_kcore(const char *invhex, int ram_only) {
             ssize_t got = pread(fd, buf, chunk + n, (off_t)(ph.p_offset + off));
             if (got < (ssize_t)n) continue;
             scanned += (unsigned long)got;
-            const unsigned char *p = find_inverted(buf, (size_t)got, inv);
+            const unsigned char *p = find_inverted(buf, (size_t)got, &pat);
             if (p) {
                 printf("kcore: the secret is at kernel address 0x%lx (%lu MiB scanned in %.1fs)\n",
                        (unsigned long)(ph.p_vaddr + off + (unsigned long)(p - buf)), scanned >> 20, now() - start);
@@ -300,6 +314,82 @@ static int via_kcore(const char *invhex, int ram_only) {
     }
     printf("kcore: not found (%lu MiB scanned)\n", scanned >> 20);
     return 3;
+}
+
+/* The whole memory of PID searched for the secret, as a dump tool would: the regions from
+ * /proc/PID/maps, each read through /proc/PID/mem (HOW "mem") or process_vm_readv ("vm").
+ * Where maps itself is refused, one read at an arbitrary address shows whether the read
+ * itself is refused too (it must be: the answer is then 1, or death under the kill backend). */
+static int via_scanmem(pid_t pid, const char *invhex, const char *how) {
+    struct pattern pat;
+    if (parse_inverted(invhex, &pat)) return 2;
+    int vm = !strcmp(how, "vm");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    int mem = vm ? -1 : open(path, O_RDONLY);
+    if (!vm && mem < 0) return refused(path, errno);
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    FILE *maps = fopen(path, "r");
+    size_t chunk = 1 << 20;
+    unsigned char *buf = malloc(chunk);
+    if (!maps) {
+        int err = errno;
+        ssize_t got = vm ? process_vm_readv(pid, &(struct iovec){buf, 4096}, 1, &(struct iovec){(void *)0x10000, 4096}, 1, 0)
+                         : pread(mem, buf, 4096, 0x10000);
+        if (got < 0 && (errno == EPERM || errno == EACCES)) return refused(vm ? "process_vm_readv" : "read /proc/PID/mem", errno);
+        printf("%s refused (%s), but a read was not (%s)\n", path, strerror(err), got < 0 ? strerror(errno) : "it read");
+        return 2;
+    }
+    unsigned long from, to, scanned = 0, unreadable = 0;
+    char perms[8], line[512];
+    while (fgets(line, sizeof line, maps)) {
+        if (sscanf(line, "%lx-%lx %7s", &from, &to, perms) != 3 || perms[0] != 'r') continue;
+        for (unsigned long at = from; at < to; at += chunk) {
+            size_t want = to - at < chunk ? to - at : chunk;
+            ssize_t got = vm ? process_vm_readv(pid, &(struct iovec){buf, want}, 1, &(struct iovec){(void *)at, want}, 1, 0)
+                             : pread(mem, buf, want, (off_t)at);
+            if (got < 0 && (errno == EPERM || errno == EACCES)) return refused(vm ? "process_vm_readv" : "read /proc/PID/mem", errno);
+            if (got <= 0) { unreadable += want; continue; }
+            scanned += (unsigned long)got;
+            /* a secret across two chunks of one region is found by the overlapping next read */
+            const unsigned char *p = find_inverted(buf, (size_t)got, &pat);
+            if (p) {
+                printf("scanmem: the secret is at 0x%lx (%s)\n", at + (unsigned long)(p - buf), how);
+                return 0;
+            }
+            if (got == (ssize_t)want && to - at > chunk) at -= pat.n;
+        }
+    }
+    printf("scanmem: not found (%lu KiB read, %lu KiB unreadable, %s)\n", scanned >> 10, unreadable >> 10, how);
+    return 3;
+}
+
+/* A new 32-byte key, generated in secret memory and written to PATH (0600, new): what the key
+ * is, only its inverse is printed. Exit 4: no secret memory here. */
+static int make_keyfile(const char *path) {
+    int sfd = (int)syscall(SYS_memfd_secret, 0);
+    if (sfd < 0) { printf("memfd_secret: %s\n", strerror(errno)); return 4; }
+    unsigned char *key = ftruncate(sfd, 4096) ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+    int random = open("/dev/urandom", O_RDONLY);
+    if (key == MAP_FAILED || random < 0 || read(random, key, 32) != 32) { perror("key"); return 2; }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || write(fd, key, 32) != 32 || close(fd)) { perror(path); return 2; }
+    char inv[65];
+    for (int i = 0; i < 32; i++) snprintf(inv + 2 * i, 3, "%02x", (unsigned char)~key[i]);
+    puts(inv);
+    return 0;
+}
+
+/* The control: the secret whose inverse is INVHEX in ordinary heap memory, until stdin closes. */
+static int hold_in_heap(const char *invhex) {
+    struct pattern pat;
+    if (parse_inverted(invhex, &pat)) return 2;
+    unsigned char *held = malloc(pat.n);
+    for (size_t i = 0; i < pat.n; i++) held[i] = (unsigned char)~pat.inv[i];
+    printf("holding %zu bytes at %p\n", pat.n, (void *)held);
+    char c;
+    while (read(0, &c, 1) > 0) {}
+    return 0;
 }
 
 static int via_bpf(const char *kind, pid_t pid, unsigned long addr, const char *binary) {
@@ -537,6 +627,9 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "uprobepmu")) return via_uprobe_pmu(x, addr);
     if (!strcmp(mode, "kcore")) return via_kcore(x, argc - a > 2 && !strcmp(argv[a + 2], "ram"));
     if (!strcmp(mode, "grepfile") && argc - a > 2) return via_grepfile(x, argv[a + 2]);
+    if (!strcmp(mode, "scanmem") && argc - a > 3) return via_scanmem(pid, argv[a + 2], argv[a + 3]);
+    if (!strcmp(mode, "keyfile")) return make_keyfile(x);
+    if (!strcmp(mode, "heapkey")) return hold_in_heap(x);
     if (!strcmp(mode, "bpf") && argc - a > 3)
         return via_bpf(x, (pid_t)atoi(argv[a + 2]), strtoul(argv[a + 3], NULL, 0), argc - a > 4 ? argv[a + 4] : "");
     if (!strcmp(mode, "untag") && argc - a > 3) return via_untag(x, argv[a + 2], (pid_t)atoi(argv[a + 3]));

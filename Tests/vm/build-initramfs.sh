@@ -6,7 +6,7 @@
 # matrix, the /init script, and VM_EXTRA's files.
 #
 #   build-initramfs.sh OUT.cpio        (run as root: it creates /dev/console)
-# Environment: IUM_BIN, IUMD_BIN, VICTIM, ATTACK, FIXTURE, NT_RULES, IS_SECURE
+# Environment: IUM_BIN, IUMD_BIN, KEYD_BIN, VICTIM, ATTACK, FIXTURE, NT_RULES, IS_SECURE
 # (built programs), VM_EXTRA.
 set -euo pipefail
 out=$(realpath -m "$1")
@@ -45,12 +45,14 @@ echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$root/etc/passwd"
 
 copy "$IUM_BIN" /usr/local/bin/ium
 copy "$IUMD_BIN" /usr/local/bin/iumd
+[ -z "${KEYD_BIN:-}" ] || copy "$KEYD_BIN" /usr/local/bin/ium-keyd # the trustlet (not in make bench's image)
 copy "$NT_RULES" /usr/local/bin/nt_rules
 copy "$(dirname "$NT_RULES")/caller_view" /usr/local/bin/caller_view
 copy "$(dirname "$NT_RULES")/freshness" /usr/local/bin/freshness
 copy "$IS_SECURE" /usr/local/bin/is-secure
 cp -L "$(dirname "$NT_RULES")/libium.so.1" "$root/usr/local/bin/" # their rpath is $ORIGIN
-mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib" "$root/ium/vm"
+mkdir -p "$root/ium/e2e" "$root/ium/attack" "$root/ium/lib" "$root/ium/vm" "$root/ium/trustlet"
+cp "$here/../trustlet/keyd.sh" "$root/ium/trustlet/keyd.sh"
 cp "$here/lockdown.sh" "$root/ium/vm/lockdown.sh"
 cp "$here/../e2e/e2e.sh" "$root/ium/e2e/e2e.sh"
 cp "$here/../lib/testlib.sh" "$root/ium/lib/testlib.sh"

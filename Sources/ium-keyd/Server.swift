@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CLinuxShims
+
+/// Who may use the key: peers whose uid or gid (SO_PEERCRED, what the kernel recorded when
+/// they connected) is listed.
+struct Allowlist {
+    var uids: Set<UInt32>
+    var gids: Set<UInt32>
+
+    func allows(uid: UInt32, gid: UInt32) -> Bool { uids.contains(uid) || gids.contains(gid) }
+}
+
+/// The socket server: one thread, `poll` over the listener and at most `maxClients`
+/// connections. A peer that is not allowed gets one refusal and is closed; a client that does
+/// not read its replies is dropped; running out of file descriptors never stops the server.
+struct Server: ~Copyable {
+    static let maxClients = 64
+    let key: SigningKey
+    let allowlist: Allowlist
+    let listener: Int32
+
+    func run() -> Never {
+        var clients: [Int32] = []
+        var buffer = [UInt8](repeating: 0, count: Wire.maxRequest + 1)
+        while true {
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+                + clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), -1) >= 0 else { continue } // EINTR
+            var closed: Set<Int32> = []
+            for entry in fds.dropFirst() where entry.revents != 0 {
+                if !serve(entry.fd, &buffer) { closed.insert(entry.fd) }
+            }
+            for fd in closed { close(fd) }
+            clients.removeAll { closed.contains($0) }
+            if fds[0].revents & Int16(POLLIN) != 0, let fd = admit() {
+                if clients.count < Self.maxClients { clients.append(fd) } else { close(fd) }
+            }
+        }
+    }
+
+    /// Accepts one connection, refusing peers the allowlist does not name. Out of file
+    /// descriptors (EMFILE, ENFILE), it waits a little and tries again later.
+    private func admit() -> Int32? {
+        let fd = ium_accept(listener)
+        guard fd >= 0 else {
+            if errno == EMFILE || errno == ENFILE { usleep(10_000) }
+            return nil
+        }
+        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+        guard ium_peer_cred(fd, &pid, &uid, &gid) == 0, allowlist.allows(uid: uid, gid: gid) else {
+            reply(fd, Wire.refused, Array("uid \(uid) gid \(gid) may not use this key (--allow-uid, --allow-gid)".utf8))
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// Answers one request; false when the connection is done.
+    private func serve(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC)) }
+        guard n > 0 else { return n < 0 && (errno == EAGAIN || errno == EINTR) }
+        guard n < buffer.count else {
+            return reply(fd, Wire.malformed, Array("a request is at most \(Wire.maxRequest) bytes".utf8))
+        }
+        return buffer.withUnsafeBytes { raw -> Bool in
+            let body = UnsafeRawBufferPointer(rebasing: raw[1..<n])
+            switch raw[0] {
+            case Wire.publicKey:
+                return reply(fd, Wire.ok, key.publicKey)
+            case Wire.sign:
+                do throws(KeyError) { return reply(fd, Wire.ok, try key.sign(body)) } catch {
+                    return reply(fd, Wire.malformed, Array(error.description.utf8))
+                }
+            case Wire.verify where body.count >= 64:
+                let valid = isValidSignature(UnsafeRawBufferPointer(rebasing: body[0..<64]),
+                                             of: UnsafeRawBufferPointer(rebasing: body[64...]), by: key.publicKey)
+                return reply(fd, Wire.ok, [valid ? 1 : 0])
+            default:
+                return reply(fd, Wire.malformed, Array("unknown request: P, S message, or V signature message".utf8))
+            }
+        }
+    }
+
+    /// Sends a reply without blocking; false if the client did not take it.
+    @discardableResult
+    private func reply(_ fd: Int32, _ status: UInt8, _ payload: [UInt8]) -> Bool {
+        let message = [status] + payload
+        return send(fd, message, message.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) == message.count
+    }
+}
