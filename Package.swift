@@ -44,6 +44,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // NT handles and calls over real processes: one caller's session (NtOpenProcess,
+        // NtQueryInformationProcess, NtClose) on ProcessTable's process objects.
+        .target(name: "NTSession", dependencies: ["NTModel", "ProcessTable"], swiftSettings: swiftSettings),
+
         // libbpf (Debian: libbpf-dev), and the structs shared with the BPF programs.
         .systemLibrary(
             name: "CLibbpf", path: "CModules/CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
@@ -66,7 +70,7 @@ let package = Package(
         .target(
             name: "IUMDaemon",
             dependencies: [
-                "NTModel", "ProcessTable", "KernelGuard", "IUMProtocol", "CLinuxShims", "GuardABI",
+                "NTModel", "ProcessTable", "NTSession", "KernelGuard", "IUMProtocol", "CLinuxShims", "GuardABI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -116,7 +120,7 @@ let package = Package(
         .testTarget(name: "NTModelTests", dependencies: ["NTModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessTableTests",
-            dependencies: ["ProcessTable", "NTModel", "TestSupport", "GuardABI"],
+            dependencies: ["ProcessTable", "NTSession", "NTModel", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

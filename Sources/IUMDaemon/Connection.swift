@@ -9,6 +9,7 @@ import GuardABI
 import Logging
 import NTModel
 import ProcessTable
+import NTSession
 internal import CLinuxShims
 
 /// One client connection: its peer credentials, its NT session (handle table) and the loop

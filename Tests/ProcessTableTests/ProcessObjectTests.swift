@@ -5,6 +5,7 @@ import Glibc
 #endif
 import Testing
 import NTModel
+import NTSession
 @testable import ProcessTable
 import TestSupport
 

@@ -4,6 +4,7 @@
 import Glibc
 #endif
 public import NTModel
+public import ProcessTable
 
 /// An object an NT handle in a session can reference.
 public enum SessionObject: Sendable {
