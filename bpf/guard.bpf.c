@@ -100,11 +100,15 @@ struct {
     __type(value, u64);
 } ium_view_grants SEC(".maps");
 
+// Maps of requests in flight, keyed by the requesting thread or pid: at most one entry per
+// concurrent request (a tag request, a resumed ptrace, a probe between syscall entry and exit).
+#define IUM_INFLIGHT_ENTRIES 1024
+
 #ifdef IUM_LSM
 // Tag requests (guard_abi.h): iumd asks, the task_kill hook checks and tags.
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
+    __uint(max_entries, IUM_INFLIGHT_ENTRIES);
     __type(key, u32);
     __type(value, struct ium_tag_request);
 } ium_tag_requests SEC(".maps");
@@ -167,7 +171,7 @@ struct {
 // thread id, so the syscall's exit can resume the target.
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 1024);
+    __uint(max_entries, IUM_INFLIGHT_ENTRIES);
     __type(key, u32);
     __type(value, u32);
 } ium_resume SEC(".maps");
@@ -175,7 +179,7 @@ struct {
 // A caller-view probe's target between the syscall's entry and exit, keyed by thread id.
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 1024);
+    __uint(max_entries, IUM_INFLIGHT_ENTRIES);
     __type(key, u32);
     __type(value, u32);
 } ium_probe_pending SEC(".maps");
@@ -562,6 +566,12 @@ static __always_inline bool supervised(struct task_struct *t)
     return false;
 }
 
+// Two tasks of one process (thread group): the kernel never checks access within one.
+static __always_inline bool same_process(struct task_struct *a, struct task_struct *b)
+{
+    return a->tgid == b->tgid;
+}
+
 static __always_inline bool is_init(struct task_struct *t)
 {
     return t->tgid == 1 && t->thread_pid->level == 0;
@@ -739,7 +749,7 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
         return ret;
     struct task_struct *caller = bpf_get_current_task_btf();
     bool probe = (mode & PTRACE_MODE_READ) && is_read_probe(caller);
-    if (!is_secure(child) || caller->tgid == child->tgid ||
+    if (!is_secure(child) || same_process(caller, child) ||
         ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) && is_inspector(caller))) {
         if (probe) {
             struct mm_struct *mm = child->mm;
@@ -804,7 +814,7 @@ int BPF_PROG(ium_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
         serve_tag_request(p, sender);
         return 0;
     }
-    if (sender->tgid == p->tgid)
+    if (same_process(sender, p))
         return 0;
     if (sealed() && is_daemon(p) && !is_init(sender)) {
         report(p, IUM_OP_SIGNAL_DAEMON, sig);
@@ -911,7 +921,7 @@ int BPF_PROG(ium_task_setrlimit, struct task_struct *p, unsigned int resource, s
 {
     if (ret != 0)
         return ret;
-    if (resource != RLIMIT_CORE || !is_secure(p) || bpf_get_current_task_btf()->tgid == p->tgid)
+    if (resource != RLIMIT_CORE || !is_secure(p) || same_process(bpf_get_current_task_btf(), p))
         return 0;
     struct rlimit *old = &p->signal->rlim[RLIMIT_CORE];
     if (new_rlim->rlim_cur <= old->rlim_cur && new_rlim->rlim_max <= old->rlim_max)

@@ -68,16 +68,6 @@ int ium_pidfd_exited(int pidfd) {
     return n > 0 && (p.revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 
-int ium_read_probe(pid_t pid) {
-    int fd = ium_pidfd_open(pid, 0);
-    if (fd < 0) return 0;
-    /* EPERM after the check means only that CAP_SYS_NICE is missing (checked later). */
-    long r = syscall(SYS_process_madvise, fd, NULL, 0, MADV_COLD, 0);
-    int passed = r == 0 || errno == EPERM;
-    close(fd);
-    return passed;
-}
-
 unsigned long ium_fs_magic(const char *path) {
     struct statfs s;
     return statfs(path, &s) == 0 ? (unsigned long)s.f_type : 0;

@@ -88,16 +88,6 @@ static int views_asked;
 
 /* ---- The caller's view ----------------------------------------------------------------- */
 
-/* Runs the kernel's ptrace read check (PTRACE_MODE_READ_FSCREDS) of this process on `pid`:
- * 1 when it passes (0, or EPERM for a missing CAP_SYS_NICE, which is checked after it). */
-static int read_probe(pid_t pid) {
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0) return 0;
-    int passed = ium_read_probe_pidfd(fd);
-    close(fd);
-    return passed;
-}
-
 static int class_needs_probe(PROCESSINFOCLASS c) {
     return c == ProcessBasicInformation || c == ProcessWow64Information || c == ProcessImageFileName ||
            c == ProcessImageFileNameWin32;
@@ -458,7 +448,7 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
         : writable(ReturnLength, sizeof *ReturnLength) ? IUM_WIRE_POINTER_WRITABLE : IUM_WIRE_POINTER_FAULTS;
     struct handle_entry e;
     pid_t pid = class_needs_probe(ProcessInformationClass) && handle_of(ProcessHandle, &e) ? e.pid : 0;
-    uint8_t flags = pid > 0 && pid != self_pid() && (e.pidfd >= 0 ? ium_read_probe_pidfd(e.pidfd) : read_probe(pid))
+    uint8_t flags = pid > 0 && pid != self_pid() && (e.pidfd >= 0 ? ium_read_probe_pidfd(e.pidfd) : ium_read_probe(pid))
         ? IUM_WIRE_QUERY_PROBED : 0;
 
     struct ium_wire_query_request frame = {

@@ -74,7 +74,7 @@ extension IUM {
             }
             var status: Int32 = 0
             while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-            throw ExitCode(status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F))
+            throw ExitCode(ium_exit_code(status))
         }
     }
 }

@@ -27,9 +27,7 @@ public struct ProcessExit: Hashable, Sendable {
     /// The NT `ExitStatus`: the exit code for a normal exit, 128 + the signal number for a
     /// process killed by a signal (the shell's convention), and 0 when the status is unknown.
     public var ntExitStatus: NTStatus {
-        guard let w = waitStatus else { return .success }
-        if w & 0x7F == 0 { return NTStatus(rawValue: UInt32((w >> 8) & 0xFF)) }
-        return NTStatus(rawValue: 128 + UInt32(w & 0x7F))
+        waitStatus.map { NTStatus(rawValue: UInt32(ium_exit_code($0))) } ?? .success
     }
 }
 

@@ -9,6 +9,12 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+
+/* A wait status as the shell reports it: the exit code, or 128 + the signal that ended it. */
+static inline int ium_exit_code(int wait_status) {
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
 
 /* pidfd_open(2): a file descriptor that refers to the process `pid`. */
 int ium_pidfd_open(pid_t pid, unsigned int flags);
@@ -67,11 +73,6 @@ int ium_limit_core_dumps(pid_t pid);
  * and why), and 127 when the exec fails. Returns the child's pid or -1. */
 pid_t ium_spawn_secure(const char *socket_path, const unsigned char *frame, size_t frame_len,
                        char *const argv[], char *const envp[], unsigned int options);
-
-/* The caller's view (docs/PROTOCOL.md): runs the kernel's ptrace read check
- * (PTRACE_MODE_READ_FSCREDS) of this process on `pid` with process_madvise(pidfd, NULL, 0,
- * MADV_COLD, 0), which changes nothing. 1 when the check passes, 0 when it fails. */
-int ium_read_probe(pid_t pid);
 
 /* statfs(2) f_type of a path (the file system's magic), 0 on failure. */
 unsigned long ium_fs_magic(const char *path);

@@ -41,6 +41,15 @@ static inline int ium_read_probe_pidfd(int pidfd) {
     return r == 0 || errno == EPERM;
 }
 
+/* The same check on process `pid`, through a pidfd opened for it: 1 when it passes, else 0. */
+static inline int ium_read_probe(pid_t pid) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return 0;
+    int passed = ium_read_probe_pidfd(fd);
+    close(fd);
+    return passed;
+}
+
 /*
  * Asks the kernel for the view of process `pid` into *out, from thread `tid` (the caller's
  * gettid()). pidfd: a pidfd of the process for the read probe, or -1 to skip it (the caller's
