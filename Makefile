@@ -103,9 +103,11 @@ attackers: $(ATTACKERS)
 
 test: architecture swift-test host-matrix host-sidedoors host-trustlet host-e2e host-deb host-oci vm-test
 
-# docs/ARCHITECTURE.md's module rule: the imports, Package.swift and the table agree.
+# docs/ARCHITECTURE.md's module rule: the imports, Package.swift and the table agree; and
+# every document a file names is in the repository.
 architecture:
 	/usr/bin/python3 Tests/architecture/check_imports.py .
+	/usr/bin/python3 Tests/architecture/check_doc_refs.py .
 
 # --no-parallel: the guard is machine-wide, and several suites load and unload it.
 swift-test: build
