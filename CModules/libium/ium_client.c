@@ -328,20 +328,36 @@ static void ask_views_locked(void) {
     if (fd >= 0) close(fd);
 }
 
-/* Writes len bytes of result and, when return_length is set, the returned length, as NT
- * does: nothing unless both can be written (ProbeForWrite first). 0, or -1 (a fault). */
+/* Writes len bytes of result (none when len is 0) and, when return_length is set, the
+ * returned length, as NT does: nothing unless both can be written (ProbeForWrite first). Into
+ * the live stack with plain stores; elsewhere with one probe and one copy, without faulting.
+ * 0, or -1 (a fault). */
 static int write_result(void *buffer, const void *result, size_t len, PULONG return_length, ULONG returned) {
-    if (on_live_stack(buffer, len) && (!return_length || on_live_stack(return_length, sizeof *return_length))) {
-        memcpy(buffer, result, len);
+    if ((len == 0 || on_live_stack(buffer, len)) && (!return_length || on_live_stack(return_length, sizeof *return_length))) {
+        if (len) memcpy(buffer, result, len);
         if (return_length) *return_length = returned;
         return 0;
     }
-    struct iovec probe[2] = {{buffer, len}, {return_length, sizeof *return_length}};
-    struct iovec local[2] = {{(void *)result, len}, {&returned, sizeof returned}};
-    size_t n = return_length ? 2 : 1;
+    struct iovec probe[2], local[2];
+    size_t n = 0;
+    if (len) {
+        probe[n] = (struct iovec){buffer, len};
+        local[n++] = (struct iovec){(void *)result, len};
+    }
+    if (return_length) {
+        probe[n] = (struct iovec){return_length, sizeof *return_length};
+        local[n++] = (struct iovec){&returned, sizeof returned};
+    }
     ssize_t total = (ssize_t)(len + (return_length ? sizeof returned : 0));
     if (process_vm_writev(self_pid(), probe, n, probe, n, 0) != total) return -1;
     return process_vm_writev(self_pid(), local, n, probe, n, 0) == total ? 0 : -1;
+}
+
+/* What iumd is told of a caller's output pointer (ProbeForWrite): NULL, writable (the live
+ * stack is, without a probe), or faulting. */
+static uint8_t pointer_state(void *p, size_t len) {
+    if (p == NULL) return IUM_WIRE_POINTER_NULL;
+    return len == 0 || on_live_stack(p, len) || writable(p, len) ? IUM_WIRE_POINTER_WRITABLE : IUM_WIRE_POINTER_FAULTS;
 }
 
 /*
@@ -441,11 +457,8 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
     if (ProcessInformationClass == ProcessBasicInformation &&
         query_in_client(ProcessHandle, ProcessInformation, ProcessInformationLength, ReturnLength, &fast))
         return fast;
-    uint8_t buffer_state = ProcessInformation == NULL ? IUM_WIRE_POINTER_NULL
-        : (ProcessInformationLength == 0 || writable(ProcessInformation, ProcessInformationLength)) ? IUM_WIRE_POINTER_WRITABLE
-        : IUM_WIRE_POINTER_FAULTS;
-    uint8_t return_state = ReturnLength == NULL ? IUM_WIRE_POINTER_NULL
-        : writable(ReturnLength, sizeof *ReturnLength) ? IUM_WIRE_POINTER_WRITABLE : IUM_WIRE_POINTER_FAULTS;
+    uint8_t buffer_state = pointer_state(ProcessInformation, ProcessInformationLength);
+    uint8_t return_state = pointer_state(ReturnLength, ReturnLength ? sizeof *ReturnLength : 0);
     struct handle_entry e;
     pid_t pid = class_needs_probe(ProcessInformationClass) && handle_of(ProcessHandle, &e) ? e.pid : 0;
     uint8_t flags = pid > 0 && pid != self_pid() && (e.pidfd >= 0 ? ium_read_probe_pidfd(e.pidfd) : ium_read_probe(pid))
@@ -471,8 +484,8 @@ NTSTATUS NTAPI NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS 
     ULONG returned = r.return_length;
     if (r.output_length > (uint32_t)(n - (ssize_t)sizeof r) || r.output_length > ProcessInformationLength)
         return STATUS_DEVICE_NOT_READY;
-    if (r.output_length && safe_copy(ProcessInformation, reply + sizeof r, r.output_length) != 0) return STATUS_ACCESS_VIOLATION;
-    if ((r.flags & IUM_WIRE_RETURN_LENGTH_WRITTEN) && ReturnLength && safe_copy(ReturnLength, &returned, sizeof returned) != 0)
+    PULONG return_to = (r.flags & IUM_WIRE_RETURN_LENGTH_WRITTEN) ? ReturnLength : NULL;
+    if ((r.output_length || return_to) && write_result(ProcessInformation, reply + sizeof r, r.output_length, return_to, returned) != 0)
         return STATUS_ACCESS_VIOLATION;
     return (NTSTATUS)r.status;
 }
