@@ -52,7 +52,13 @@ struct Server: ~Copyable {
         }
         var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
         guard ium_peer_cred(fd, &pid, &uid, &gid) == 0, allowlist.allows(uid: uid, gid: gid) else {
+            // The refusal stays readable for the peer; a request it sent is read and dropped, and
+            // later ones fail (EPIPE), so the close does not reset the connection (a Unix
+            // socket closed with unread data gives its peer ECONNRESET instead of the refusal).
             reply(fd, Wire.refused, Array("uid \(uid) gid \(gid) may not use this key (--allow-uid, --allow-gid)".utf8))
+            shutdown(fd, Int32(SHUT_RDWR))
+            var scratch: UInt8 = 0
+            while recv(fd, &scratch, 1, Int32(MSG_DONTWAIT)) > 0 {}
             close(fd)
             return nil
         }
