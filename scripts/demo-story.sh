@@ -86,7 +86,7 @@ if key=$("$ATTACK" keyfile "$W/key"); then
     echo "(exit code $?: EPERM with the lsm backend, killed (137) with the kill backend)"
     if [ -r /proc/kcore ]; then
         run "$ATTACK" kcore "$key" ram
-        echo "(exit code $?: 3, not found: secret memory is not in the kernel's direct map)"
+        echo "(exit code $?; 3 is not found: secret memory is not in the kernel's direct map)"
     fi
     run "$KEYD" sign --socket "$W/keyd.sock" "pay 200 to bob"
 else
