@@ -111,6 +111,10 @@ if [ "$kcore" = yes ]; then
     rc=$?
     [ $rc -eq 3 ] && tl_pass "a /proc/kcore scan of RAM finds no copy of the key" "$(cat "$W/kcore.out")" \
         || tl_fail "a /proc/kcore scan of RAM finds no copy of the key" "exit $rc: $(cat "$W/kcore.out")"
+    # The kernel image's own mapping can alias a freed page that now holds secret memory
+    # (secretmem.sh, README "Limit, measured"): printed, not asserted; sealed, /proc/kcore is refused.
+    "$ATTACK" kcore "$KEY" > "$W/kcore-full.out" 2>&1
+    echo "note: a full /proc/kcore scan, kernel image included: $(cat "$W/kcore-full.out")"
 else
     tl_skip "a /proc/kcore scan of RAM finds no copy of the key" "$kcore"
 fi
