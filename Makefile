@@ -174,7 +174,8 @@ release: build
 	$(SWIFT) build $(RELEASE_FLAGS) --product ium
 	$(SWIFT) build $(RELEASE_FLAGS) --product ium-keyd
 
-# Installs ium, iumd, libium (+ ntddk.h, pkg-config) and the systemd unit under PREFIX.
+# Installs ium, iumd, ium-keyd, libium (+ ntddk.h, ium_secret.h, pkg-config) and the systemd
+# units (iumd, ium-keyd) under PREFIX.
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/ium
 	install -m 0755 $(RELEASE_BIN)/ium $(RELEASE_BIN)/iumd $(RELEASE_BIN)/ium-keyd $(DESTDIR)$(PREFIX)/bin/
