@@ -157,6 +157,7 @@ vm-test: build attackers vm-deps
 		IS_SECURE=$(BUILD)/lib/is-secure Tests/vm/build-initramfs.sh $(INITRAMFS)
 	Tests/vm/run.sh $(INITRAMFS)
 	VM_KERNELS="6.1 6.12" VM_ONLY=lockdown VM_APPEND=lockdown=confidentiality Tests/vm/run.sh $(INITRAMFS)
+	VM_KERNELS="6.1 6.12" VM_ONLY=trustlet VM_APPEND=pti=on Tests/vm/run.sh $(INITRAMFS)
 
 demo: build attackers vm-deps
 	@scripts/demo.sh

@@ -6,7 +6,7 @@
 #
 #   run.sh INITRAMFS                   VM_KERNELS="6.1 6.12" (default both), VM_TIMEOUT=1500,
 #                                      VM_MODE=demo runs scripts/demo-story.sh instead of the tests,
-#                                      VM_ONLY=matrix|sidedoors|secretmem|keyd|e2e|extra|sealing|lockdown runs one
+#                                      VM_ONLY=matrix|sidedoors|secretmem|keyd|trustlet|e2e|extra|sealing|lockdown runs one
 #                                      suite, VM_APPEND adds to the kernel command line
 # Prints each kernel's table, then "N passed, N failed, N skipped" over all kernels; exits non-zero on
 # any failure, a kernel panic, or a VM that did not finish within VM_TIMEOUT seconds.
