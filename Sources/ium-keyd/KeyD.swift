@@ -150,11 +150,12 @@ func hex(_ bytes: [UInt8]) -> String {
 func unhex(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count % 2 == 0 else { return nil }
-    return stride(from: 0, to: digits.count, by: 2).map { i -> UInt8? in
-        UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16)
-    }.reduce(into: [UInt8]?([])) { result, byte in
-        if let byte { result?.append(byte) } else { result = nil }
+    var bytes: [UInt8] = []
+    for i in stride(from: 0, to: digits.count, by: 2) {
+        guard let byte = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+        bytes.append(byte)
     }
+    return bytes
 }
 
 /// A failure at run time: ium-keyd prints "Error: " and the text, and exits 1.

@@ -10,7 +10,7 @@
 # copy of the key, and signatures keep verifying. Controls, so that a broken attack cannot
 # pass: an untagged ium-keyd's whole readable memory is scanned (the scan reads it, and finds no
 # key: secret memory is not readable even to root, and swift-crypto's copies are wiped), and
-# the same scans find a key held in ordinary heap memory.
+# the same scans, and the same forced core dump, find a key held in ordinary heap memory.
 #
 #   keyd.sh BACKEND        lsm (the VM) or kill
 #
@@ -57,6 +57,18 @@ attack_row() {
     2) tl_fail "$1" "the attack failed for another reason: $(head -n 1 "$3")" ;;
     *) tl_pass "$1" "exit $2: $(head -n 1 "$3")" ;;
     esac
+}
+
+# force_core PID: root raises PID's core limit and sends SIGSEGV; $core is the core written
+# under $W/cores ("" if none).
+force_core() {
+    rm -f "$W"/cores/core.*
+    prlimit --core=unlimited --pid "$1" > /dev/null 2>&1
+    kill -SEGV "$1"
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 0.5
+    core=$(ls "$W"/cores/core.* 2> /dev/null | head -n 1)
 }
 
 signs() {
@@ -129,13 +141,10 @@ fi
 signs "pay 200 to bob" && tl_pass "after the attacks it still signs, and the signatures verify" \
     || tl_fail "after the attacks it still signs" "$sig"
 mkdir -p "$W/cores"
+cores=no
 if tl_sysctl_set /proc/sys/kernel/core_pattern "$W/cores/core.%p"; then
-    prlimit --core=unlimited --pid "$KPID" > /dev/null 2>&1
-    kill -SEGV "$KPID"
-    i=0
-    while kill -0 "$KPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    sleep 0.5
-    core=$(ls "$W"/cores/core.* 2> /dev/null | head -n 1)
+    cores=yes
+    force_core "$KPID"
     if [ -z "$core" ]; then
         echo "no core was written" > "$W/core.out"
         attack_row "a forced core dump (SIGSEGV, root raised RLIMIT_CORE)" 3 "$W/core.out"
@@ -178,5 +187,13 @@ if [ "$kcore" = yes ]; then
     rc=$?
     [ $rc -eq 0 ] && tl_pass "control: the /proc/kcore scan finds the key in heap memory" "$(cat "$W/heap-kcore.out")" \
         || tl_fail "control: the /proc/kcore scan finds the key in heap memory" "exit $rc: $(cat "$W/heap-kcore.out")"
+fi
+# The same forced core of the heap holder is written and holds the key.
+if [ "$cores" = yes ]; then
+    force_core "$HPID"
+    if [ -z "$core" ]; then tl_fail "control: a forced core of the heap holder holds the key" "no core was written"
+    elif "$ATTACK" grepfile "$core" "$KEY" > "$W/heap-core.out" 2>&1; then
+        tl_pass "control: a forced core of the heap holder holds the key" "$(cat "$W/heap-core.out")"
+    else tl_fail "control: a forced core of the heap holder holds the key" "$(cat "$W/heap-core.out")"; fi
 fi
 tl_summary
