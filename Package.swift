@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Pure NT semantics: types, layouts, the query procedure, handle tables. No I/O.
@@ -37,10 +38,18 @@ let package = Package(
         .target(name: "CLinuxShims", path: "CModules/CLinuxShims", cSettings: [.headerSearchPath("../IUMWire/include")]),
         .systemLibrary(name: "IUMWire", path: "CModules/IUMWire/include"),
 
+        // The one Linux edge: every syscall, raw pointer and C shim the Swift modules use, typed
+        // (swift-system's Errno and FileDescriptor where they fit).
+        .target(
+            name: "LinuxEdge",
+            dependencies: ["CLinuxShims", "GuardABI", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+
         // Linux process records read from /proc and the kernel, with the NT Flags analogs.
         .target(
             name: "ProcessTable",
-            dependencies: ["NTModel", "CLinuxShims", "GuardABI"],
+            dependencies: ["NTModel", "LinuxEdge", "GuardABI", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
 
@@ -59,7 +68,7 @@ let package = Package(
         // Loads, attaches and pins the BPF guard; tags processes; streams kernel events.
         .target(
             name: "KernelGuard",
-            dependencies: ["CLibbpf", "GuardABI", "GuardSkeleton", "CLinuxShims"],
+            dependencies: ["CLibbpf", "GuardABI", "GuardSkeleton", "LinuxEdge", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
 
@@ -70,7 +79,8 @@ let package = Package(
         .target(
             name: "IUMDaemon",
             dependencies: [
-                "NTModel", "ProcessTable", "NTSession", "KernelGuard", "IUMProtocol", "CLinuxShims", "GuardABI",
+                "NTModel", "ProcessTable", "NTSession", "KernelGuard", "IUMProtocol", "LinuxEdge", "GuardABI",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -82,7 +92,8 @@ let package = Package(
         .executableTarget(name: "iumd", dependencies: ["IUMDaemon"], swiftSettings: swiftSettings),
 
         // The Swift client of iumd.
-        .target(name: "IUMClient", dependencies: ["IUMProtocol", "NTModel", "CLinuxShims", "GuardABI"], swiftSettings: swiftSettings),
+        .target(name: "IUMClient", dependencies: ["IUMProtocol", "NTModel", "LinuxEdge", "GuardABI", .product(name: "SystemPackage", package: "swift-system")],
+                swiftSettings: swiftSettings),
 
         // The C ABI: ntddk.h (WDK-compatible types) and the C client library.
         .target(name: "libium", path: "CModules/libium",
@@ -92,7 +103,7 @@ let package = Package(
         .target(
             name: "IUMCommands",
             dependencies: [
-                "NTModel", "IUMClient", "IUMProtocol", "CLinuxShims",
+                "NTModel", "IUMClient", "IUMProtocol", "LinuxEdge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -107,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "ium-keyd",
             dependencies: [
-                "IUMClient", "NTModel", "CLinuxShims",
+                "IUMClient", "NTModel", "LinuxEdge", .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -134,7 +145,8 @@ let package = Package(
             dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport", "GuardABI"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "IUMClientTests", dependencies: ["IUMClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "LinuxEdgeTests", dependencies: ["LinuxEdge", .product(name: "SystemPackage", package: "swift-system")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "CABITests", dependencies: ["libium", "NTModel", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IUMCommandsTests",

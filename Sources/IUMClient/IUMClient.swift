@@ -5,8 +5,9 @@ import Glibc
 #endif
 public import IUMProtocol
 public import NTModel
-internal import CLinuxShims
 internal import GuardABI
+import LinuxEdge
+import SystemPackage
 
 /// A failure to talk to iumd (NT failures are statuses, not errors).
 public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -40,7 +41,7 @@ public final class IUMClient {
     /// a pidfd for the read probe), for the in-client query.
     var handles: [Handle: OpenedHandle] = [:]
     /// The task view table of this process (task_view.h), asked for after the first open.
-    var views: TaskViews?
+    var views: TaskViewTable?
     var viewsAsked = false
 
     struct OpenedHandle {
@@ -52,18 +53,15 @@ public final class IUMClient {
     /// Connects.
     /// - Parameter socketPath: The daemon's socket.
     public init(socketPath: String = IUMClient.defaultSocketPath) throws(ClientError) {
-        let fd = ium_seqpacket_connect(socketPath)
-        guard fd >= 0 else {
-            let e = errno
-            let reason = String(cString: strerror(e))
-            if e == EACCES || e == EPERM {
+        do { fd = try Sockets.connect(path: socketPath) } catch {
+            let reason = error.description
+            if error == .permissionDenied || error == .notPermitted {
                 throw ClientError(message: "cannot connect to \(socketPath): \(reason): this user may not reach iumd's socket", unreachable: true)
             }
             throw ClientError(
                 message: "iumd is not running (cannot connect to \(socketPath): \(reason)): start it with 'sudo systemctl start iumd' or 'sudo iumd &'",
                 unreachable: true)
         }
-        self.fd = fd
     }
 
     deinit {
@@ -77,14 +75,12 @@ public final class IUMClient {
     }
 
     func sendFrame(_ frame: [UInt8]) throws(ClientError) {
-        let n = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard n == frame.count else { throw ClientError(message: "iumd closed the connection", unreachable: true) }
+        guard Sockets.sendMessage(fd, frame) else { throw ClientError(message: "iumd closed the connection", unreachable: true) }
     }
 
     func receiveFrame() throws(ClientError) -> (MessageType, WireReader) {
         var buffer = [UInt8](repeating: 0, count: Frame.maximumSize)
-        var n: Int
-        repeat { n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
+        let n = (try? Sockets.receive(fd, into: &buffer)) ?? 0
         guard n > 0 else { throw ClientError(message: "iumd closed the connection", unreachable: true) }
         do {
             let (type, _, payload) = try Frame.decodeHeader(Array(buffer[0..<n]))
@@ -118,15 +114,15 @@ public final class IUMClient {
     /// Runs the kernel's read check of this process on `pid` (docs/PROTOCOL.md, "The caller's
     /// view"): whether iumd may show this caller the fields that check guards.
     static func readProbe(_ pid: Int32) -> Bool {
-        pid > 0 && pid != getpid() && ium_read_probe(pid) == 1
+        pid > 0 && pid != getpid() && Processes.readProbe(pid)
     }
 
     /// `NtOpenProcess`.
     public func openProcess(pid: UInt64, thread: UInt64 = 0, access: AccessMask) throws(ClientError) -> Result<Handle, NTStatus> {
         let target = pid <= UInt64(Int32.max) ? Int32(pid) : 0
-        let pidfd = target > 0 ? ium_pidfd_open(target, 0) : -1
+        let pidfd = target > 0 ? (try? Processes.pidfd(target)) ?? -1 : -1
         let request = OpenRequest(clientId: (pid, thread), hasObjectName: false, desiredAccess: access,
-                                  probePassed: target != getpid() && pidfd >= 0 && ium_read_probe_pidfd(pidfd) == 1)
+                                  probePassed: target != getpid() && pidfd >= 0 && Processes.readProbe(pidfd: pidfd))
         var (_, r) = try exchange(request.encode(requestId: id()))
         let reply: OpenReply
         do {
@@ -153,13 +149,14 @@ public final class IUMClient {
         if let value = getenv("IUM_IN_CLIENT"), String(cString: value) == "0" { return }
         guard (try? sendFrame(Frame.encode(.views, requestId: id()) { _ in })) != nil else { return }
         var buffer = [UInt8](repeating: 0, count: 64)
-        var tableFD: Int32 = -1
-        let n = buffer.withUnsafeMutableBytes { ium_recv_with_fd(fd, $0.baseAddress, $0.count, &tableFD) }
+        guard let received = try? Sockets.receiveWithDescriptor(fd, into: &buffer) else { return }
+        let (n, tableFD) = received
         defer { if tableFD >= 0 { _ = Glibc.close(tableFD) } }
         guard n > 0, let frame = try? Frame.decodeHeader(Array(buffer[0..<n])), frame.type == .views else { return }
         var p = frame.payload
-        guard let reply = try? ViewsReply(&p), reply.status == .success, tableFD >= 0 else { return }
-        views = TaskViews(fd: tableFD, records: reply.records, recordSize: reply.recordSize)
+        guard let reply = try? ViewsReply(&p), reply.status == .success, tableFD >= 0,
+              reply.records == UInt32(IUM_VIEW_RECORDS), reply.recordSize == UInt32(MemoryLayout<ium_view>.size) else { return }
+        views = try? TaskViewTable(fd: tableFD)
     }
 
     /// NtQueryInformationProcess(ProcessBasicInformation) answered in this process from the
@@ -171,7 +168,7 @@ public final class IUMClient {
         guard infoClass == 0, length == 48 || length == 64, bufferAddress != 0, bufferAddress % 8 == 0,
               returnLengthAddress % 4 == 0, let views, let entry = handles[handle],
               AccessMask(rawValue: entry.reply.grantedAccess).contains(.queryLimitedInformation),
-              var view = views.ask(pid: entry.pid, pidfd: entry.pid == getpid() ? -1 : entry.pidfd),
+              var view = views.view(of: entry.pid, pidfd: entry.pid == getpid() ? -1 : entry.pidfd),
               view.start_ticks == entry.reply.startTicks, view.flags & UInt32(IUM_VIEW_ZOMBIE) == 0,
               view.exec_id == entry.reply.execId, view.cgroup_id == entry.reply.cgroupId,
               (view.uid, view.euid, view.suid) == entry.reply.uids
@@ -232,13 +229,7 @@ public final class IUMClient {
     /// The process table: the processes this caller may see (iumd applies `/proc`'s `hidepid`
     /// for it, so the client first probes every process its own `/proc` shows it).
     public func list(secureOnly: Bool) throws(ClientError) -> [ProcessListing] {
-        if let dir = opendir("/proc") {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                if let pid = Int32(name) { _ = Self.readProbe(pid) }
-            }
-            closedir(dir)
-        }
+        for pid in (try? Files.numericEntries("/proc")) ?? [] { _ = Self.readProbe(pid) }
         try sendFrame(ListRequest(secureOnly: secureOnly, probed: true).encode(requestId: id()))
         var rows: [ProcessListing] = []
         while true {
@@ -257,27 +248,5 @@ public final class IUMClient {
             let batch = try decode("events") { () throws(ProtocolError) in try Batch.decode(&r, item: Batch.decodeAudit) }
             if !handler(batch.items) || batch.last { return }
         }
-    }
-}
-
-/// A task view table mapped read-only (task_view.h).
-final class TaskViews {
-    let records: UnsafeRawPointer
-    let bytes: Int
-
-    init?(fd: Int32, records count: UInt32, recordSize: UInt32) {
-        guard count == UInt32(IUM_VIEW_RECORDS), recordSize == UInt32(MemoryLayout<ium_view>.size) else { return nil }
-        bytes = Int(count) * MemoryLayout<ium_view>.stride
-        guard let base = mmap(nil, bytes, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else { return nil }
-        records = UnsafeRawPointer(base)
-    }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: records), bytes) }
-
-    /// The kernel's view of process `pid` now, or nil (gone, or the guard did not answer).
-    func ask(pid: Int32, pidfd: Int32) -> ium_view? {
-        var view = ium_view()
-        let table = records.assumingMemoryBound(to: ium_view.self)
-        return ium_view_ask(table, UInt32(bitPattern: ium_gettid()), pid, pidfd, &view) == 0 ? view : nil
     }
 }

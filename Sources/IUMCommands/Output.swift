@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import LinuxEdge
 
 /// A JSON value rendered with sorted keys, so `--json` output is stable.
 public enum JSONValue: Hashable, Sendable {
@@ -56,13 +57,7 @@ enum Output {
     static func err(_ text: String) { write(2, text + "\n") }
 
     private static func write(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-            offset += n
-        }
+        try? Files.writeAll(fd, Array(text.utf8))
     }
 
     /// `0000  40 00 00 00 …` rows of 16 bytes.
@@ -102,11 +97,8 @@ extension Output {
         var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = buffer.withUnsafeMutableBufferPointer { b in
-            b.withMemoryRebound(to: CChar.self) { strftime($0.baseAddress, $0.count, "%Y-%m-%dT%H:%M:%S", &tm) }
-        }
-        var text = String(decoding: buffer[0..<n], as: UTF8.self)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var text = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))"
         if fractionDigits > 0 {
             let fraction = String(nanoseconds - seconds * 1_000_000_000)
             text += "." + (String(repeating: "0", count: 9 - fraction.count) + fraction).prefix(min(fractionDigits, 9))

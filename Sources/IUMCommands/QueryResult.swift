@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import IUMProtocol
+import LinuxEdge
 import NTModel
 
 /// One NtQueryInformationProcess call made through a session, with its decoded result.
@@ -10,15 +11,11 @@ struct QueryResult {
     var outcome: QueryOutcome
 
     /// Makes the call with a real, 16-byte aligned buffer of `length` bytes and a ReturnLength,
-    /// copying the output into the buffer as the C client does.
+    /// as a C caller would pass them (their addresses are what the alignment rules check); the
+    /// answer is the outcome's bytes.
     /// - Parameter call: Performs the query given the buffer's and ReturnLength's addresses.
-    static func run(infoClass: ProcessInfoClass, length: UInt32, call: (UInt64, UInt64) throws -> QueryOutcome) rethrows -> QueryResult {
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(Int(length), 1), alignment: 16)
-        let returned = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-        defer { buffer.deallocate(); returned.deallocate() }
-        let outcome = try call(UInt64(UInt(bitPattern: buffer)), UInt64(UInt(bitPattern: returned)))
-        buffer.copyMemory(from: outcome.output, byteCount: min(outcome.output.count, max(Int(length), 1)))
-        if let value = outcome.returnLength { returned.pointee = value }
+    static func run<E: Error>(infoClass: ProcessInfoClass, length: UInt32, call: (UInt64, UInt64) throws(E) -> QueryOutcome) throws(E) -> QueryResult {
+        let outcome = try withQueryBuffers(length: length, call)
         return QueryResult(infoClass: infoClass, length: length, outcome: outcome)
     }
 

@@ -6,7 +6,7 @@ import Glibc
 public import ArgumentParser
 import IUMClient
 import IUMProtocol
-internal import CLinuxShims
+import LinuxEdge
 
 extension IUM {
     /// `ium run -- CMD…`: start a program secure from its first instruction.
@@ -54,27 +54,23 @@ extension IUM {
         /// Runs the program and exits with its status.
         public func run() throws {
             let args = command.first == "--" ? Array(command.dropFirst()) : command
-            var environment: [String] = []
-            var p = environ
-            while let entry = p.pointee { environment.append(String(cString: entry)); p += 1 }
             let frame = TagRequest(pid: 0).encode(requestId: 1)
-            let cArgs = args.map { strdup($0) } + [nil]
-            let cEnv = Self.scrubbed(environment).map { strdup($0) } + [nil]
-            defer { (cArgs + cEnv).forEach { free($0) } }
             // Ignore terminal signals while the child runs, as a shell does.
             signal(SIGINT, SIG_IGN)
             signal(SIGQUIT, SIG_IGN)
-            let child = frame.withUnsafeBufferPointer { f in
-                ium_spawn_secure(IUMClient.defaultSocketPath, f.baseAddress, f.count, cArgs, cEnv,
-                                 (noNewPrivs ? UInt32(IUM_SPAWN_NO_NEW_PRIVS) : 0) | (mdwe ? UInt32(IUM_SPAWN_MDWE) : 0))
-            }
-            guard child > 0 else {
-                Output.err("ium: cannot start \(args[0]): \(String(cString: strerror(errno)))")
+            var options: Processes.SpawnOptions = []
+            if noNewPrivs { options.insert(.noNewPrivileges) }
+            if mdwe { options.insert(.memoryDenyWriteExecute) }
+            let child: Int32
+            do {
+                child = try Processes.spawnSecure(socketPath: IUMClient.defaultSocketPath, tagRequest: frame, arguments: args,
+                                                  environment: Self.scrubbed(Processes.environment), options: options)
+            } catch {
+                Output.err("ium: cannot start \(args[0]): \(error)")
                 throw ExitCode.failure
             }
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-            throw ExitCode(ium_exit_code(status))
+            guard let status = try? Processes.wait(child) else { throw ExitCode.failure }
+            throw ExitCode(Processes.exitCode(waitStatus: status))
         }
     }
 }

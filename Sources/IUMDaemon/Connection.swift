@@ -10,7 +10,7 @@ import Logging
 import NTModel
 import ProcessTable
 import NTSession
-internal import CLinuxShims
+import LinuxEdge
 
 /// One client connection: its peer credentials, its NT session (handle table) and the loop
 /// that answers its frames. Runs on its own thread, so a slow client only slows itself.
@@ -58,19 +58,14 @@ final class Connection {
         }
         var buffer = [UInt8](repeating: 0, count: Frame.maximumSize + 1)
         while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
-            if n == 0 { return }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
+            guard let n = try? Sockets.receive(fd, into: &buffer, flags: .truncate), n > 0 else { return }
             let frame = Array(buffer[0..<min(n, buffer.count)])
             let (replies, keepOpen) = handle(frame, receivedSize: n)
             for reply in replies {
                 let sent: Bool
                 if let attached = attachment {
                     attachment = nil
-                    sent = reply.withUnsafeBytes { ium_send_with_fd(fd, $0.baseAddress, $0.count, attached) } == reply.count
+                    sent = Sockets.sendMessage(fd, reply, passing: attached)
                     close(attached)
                 } else {
                     sent = send(reply)
@@ -87,7 +82,7 @@ final class Connection {
 
     /// Sends one frame; false when the peer is gone.
     func send(_ frame: [UInt8]) -> Bool {
-        frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == frame.count
+        Sockets.sendMessage(fd, frame)
     }
 
     /// Answers one frame. Malformed frames get an error reply; a frame whose header cannot be

@@ -10,7 +10,8 @@ import NTModel
 import ProcessTable
 public import ServiceLifecycle
 import Synchronization
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 
 /// iumd's settings.
 public struct DaemonConfiguration: Sendable {
@@ -82,7 +83,7 @@ final class DaemonState: Sendable {
         self.logger = logger
         var u = utsname()
         uname(&u)
-        kernel = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        kernel = string(fromCArray: u.release)
     }
 
     /// What ends the daemon's run loop (set by the daemon when it starts serving).
@@ -188,9 +189,9 @@ public final class Daemon: Service {
         if let slash = configuration.socketPath.lastIndex(of: "/") {
             _ = mkdir(String(configuration.socketPath[..<slash]), 0o755)
         }
-        let fd = ium_seqpacket_listen(configuration.socketPath, 128)
-        guard fd >= 0 else {
-            throw DaemonError(exitCode: 1, message: "cannot listen on \(configuration.socketPath): \(GuardError.errnoName(errno))")
+        let fd: Int32
+        do { fd = try Sockets.listen(path: configuration.socketPath, backlog: 128) } catch {
+            throw DaemonError(exitCode: 1, message: "cannot listen on \(configuration.socketPath): \(GuardError.errnoName(error.rawValue))")
         }
         listenFD = fd
         var server: MetricsServer?
@@ -246,9 +247,9 @@ public final class Daemon: Service {
         let started = startThread { [self] in
             var lastWarning: UInt64 = 0
             while !stopping.load(ordering: .relaxed) {
-                let fd = ium_accept(listenFD)
-                if fd < 0 {
-                    let e = errno
+                let fd: Int32
+                do throws(Errno) { fd = try Sockets.accept(listenFD) } catch {
+                    let e = error.rawValue
                     if stopping.load(ordering: .relaxed) { return }
                     switch e {
                     case EINTR, ECONNABORTED, EPROTO, EPERM: continue
@@ -263,13 +264,12 @@ public final class Daemon: Service {
                         continue
                     }
                 }
-                var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
-                guard ium_peer_cred(fd, &pid, &uid, &gid) == 0 else { close(fd); continue }
-                let peer = Peer(pid: pid, uid: uid, gid: gid)
+                guard let credentials = try? Sockets.peer(fd) else { close(fd); continue }
+                let peer = Peer(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
                 guard let admission = connections.admit(peer, isPrivileged: { state.isPrivileged($0) }) else {
                     let busy = StatusReply(status: .insufficientResources,
-                                           message: "too many connections from uid \(uid)").encode(.error, requestId: 0)
-                    _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                                           message: "too many connections from uid \(peer.uid)").encode(.error, requestId: 0)
+                    _ = Sockets.sendMessage(fd, busy)
                     close(fd)
                     continue
                 }

@@ -3,7 +3,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 
 /// Where iumd publishes its metrics: `--metrics HOST:PORT` serves `GET /metrics` over HTTP
 /// (Prometheus scrapes it; bind a loopback or node-local address), `--metrics-textfile PATH`
@@ -32,41 +33,29 @@ final class MetricsServer: Sendable {
 
     /// Binds and listens (before iumd serves, so a taken port fails the start).
     init(host: String, port: String) throws(MetricsError) {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, port, &hints, &result)
-        guard rc == 0, let info = result else {
-            throw MetricsError(message: "cannot resolve the metrics address \(host):\(port): \(String(cString: gai_strerror(rc)))")
+        do { listenFD = try Sockets.listenTCP(host: host, port: port, backlog: 16) } catch {
+            switch error {
+            case .resolve(let reason): throw MetricsError(message: "cannot resolve the metrics address \(host):\(port): \(reason)")
+            case .socket(let e): throw MetricsError(message: "cannot create the metrics socket: \(e)")
+            case .listen(let e): throw MetricsError(message: "cannot listen on \(host):\(port) for metrics: \(e)")
+            }
         }
-        defer { freeaddrinfo(result) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw MetricsError(message: "cannot create the metrics socket: errno \(errno)") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 16) == 0 else {
-            let e = errno
-            close(fd)
-            throw MetricsError(message: "cannot listen on \(host):\(port) for metrics: \(String(cString: strerror(e)))")
-        }
-        listenFD = fd
         address = "\(host):\(port)"
     }
 
     /// Serves until the socket is shut down.
     func serve(_ body: @escaping @Sendable () -> String) {
         while true {
-            let fd = ium_accept(listenFD)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if errno == EMFILE || errno == ENFILE || errno == ENOMEM { usleep(100_000); continue }
+            let fd: Int32
+            do { fd = try Sockets.accept(listenFD) } catch {
+                if error == .interrupted || error == .connectionAbort { continue }
+                if error == .tooManyOpenFiles || error == .tooManyOpenFilesInSystem || error == .noMemory {
+                    usleep(100_000)
+                    continue
+                }
                 return // shut down
             }
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            Sockets.setTimeouts(fd, seconds: 2)
             respond(fd, body)
             close(fd)
         }
@@ -86,8 +75,7 @@ final class MetricsServer: Sendable {
         var request: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1024)
         while request.count < 8192 {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return }
+            guard let n = try? Sockets.receive(fd, into: &chunk), n > 0 else { return }
             request += chunk[0..<n]
             if Self.headerEnds(request) { break }
         }
@@ -108,8 +96,7 @@ final class MetricsServer: Sendable {
         if line.first != "HEAD" { reply += payload }
         var offset = 0
         while offset < reply.count {
-            let n = reply[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
+            guard let n = try? Sockets.send(fd, reply[offset...]), n > 0 else { return }
             offset += n
         }
     }
@@ -122,17 +109,10 @@ enum MetricsTextfile {
         let temporary = path + ".tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MetricsError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 {
-                let e = errno
-                close(fd)
-                unlink(temporary)
-                throw MetricsError(message: "cannot write \(temporary): \(String(cString: strerror(e)))")
-            }
-            offset += n
+        do { try Files.writeAll(fd, Array(text.utf8)) } catch {
+            close(fd)
+            unlink(temporary)
+            throw MetricsError(message: "cannot write \(temporary): \(error)")
         }
         close(fd)
         guard rename(temporary, path) == 0 else {

@@ -6,7 +6,8 @@ import Glibc
 import KernelGuard
 import GuardABI
 import ProcessTable
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 
 /// Whom iumd tags, and what tagging does besides the kernel tag: the policy above the guard's
 /// tag store.
@@ -55,8 +56,10 @@ struct Tagger: Sendable {
         // across exec. Another user's process needs CAP_SYS_RESOURCE, which some containers
         // withhold. lsm refuses the dump itself (cred_prepare) and any raise of the limit by
         // another process, this one included: it is not asked.
-        if guardRef.backend == .kill, ium_limit_core_dumps(pid) != 0, errno != ESRCH {
-            warnings.append("its RLIMIT_CORE could not be set to 1 (\(GuardError.errnoName(errno))): it could still leave a core dump")
+        if guardRef.backend == .kill {
+            do { try Processes.limitCoreDumps(pid) } catch where error != .noSuchProcess {
+                warnings.append("its RLIMIT_CORE could not be set to 1 (\(GuardError.errnoName(error.rawValue))): it could still leave a core dump")
+            } catch {}
         }
         // A tracer of another thread that attached before the tag keeps its access: say so.
         if let (thread, tracer) = try tracedThread(pid) {

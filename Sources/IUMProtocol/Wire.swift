@@ -10,8 +10,7 @@ public struct WireWriter: Sendable {
     /// Appends an integer, little-endian.
     /// - Parameter value: The integer.
     public mutating func put<T: FixedWidthInteger>(_ value: T) {
-        var v = value.littleEndian
-        withUnsafeBytes(of: &v) { bytes.append(contentsOf: $0) }
+        for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
     }
 
     /// Appends a string: UInt16 length, then UTF-8 (cut at 65,535 bytes).

@@ -5,6 +5,7 @@ import Glibc
 #endif
 internal import CLibbpf
 internal import GuardABI
+import LinuxEdge
 
 /// One record from the guard: a denial, or a process's fork, exec or exit.
 public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
@@ -92,8 +93,8 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
             case UInt32(IUM_ACTION_KILLED.rawValue): "killed"
             default: ""
             }
-            comm = Self.text(e.comm)
-            filename = Self.text(e.filename)
+            comm = string(fromCArray: e.comm)
+            filename = string(fromCArray: e.filename)
         case UInt32(IUM_RECORD_FORK.rawValue), UInt32(IUM_RECORD_EXEC.rawValue), UInt32(IUM_RECORD_EXIT.rawValue):
             guard data.count >= MemoryLayout<ium_lifecycle>.size else { return nil }
             let e = data.loadUnaligned(as: ium_lifecycle.self)
@@ -101,16 +102,12 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
             tid = Int32(bitPattern: e.tid)
             uid = e.uid
             startNanoseconds = e.start_ns
-            comm = Self.text(e.comm)
+            comm = string(fromCArray: e.comm)
             if kind == .fork { creatorPid = e.code }
             if kind == .exit { exitCode = e.code }
         default:
             kind = .unknown
         }
-    }
-
-    private static func text<T>(_ chars: T) -> String {
-        withUnsafeBytes(of: chars) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
     /// The operation's name with its detail where one helps the reader: `lockdown:kcore`,

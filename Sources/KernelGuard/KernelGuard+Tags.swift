@@ -5,7 +5,8 @@ import Glibc
 #endif
 internal import CLibbpf
 internal import GuardABI
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 import Synchronization
 
 /// The tag bits of a process (`IUM_TAG_*` of guard_abi.h).
@@ -127,11 +128,10 @@ extension KernelGuard {
     }
 
     private func openPidfd(_ pid: Int32) throws(GuardError) -> Int32 {
-        let fd = ium_pidfd_open(pid, 0)
-        guard fd >= 0 else {
-            throw GuardError(errno == ESRCH || errno == EINVAL ? .noSuchProcess : .mapFailed, "no process with id \(pid)", errno: errno)
+        do { return try Processes.pidfd(pid) } catch {
+            throw GuardError(error == .noSuchProcess || error == .invalidArgument ? .noSuchProcess : .mapFailed,
+                             "no process with id \(pid)", errno: error.rawValue)
         }
-        return fd
     }
 
     // MARK: - Caller-view probes

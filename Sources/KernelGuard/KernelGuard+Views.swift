@@ -10,37 +10,8 @@ import Glibc
 #endif
 internal import CLibbpf
 public import GuardABI
-internal import CLinuxShims
-
-/// A view table mapped read-only into this process (iumd's own, slot 0).
-public final class TaskViewTable: @unchecked Sendable {
-    /// The mapping (IUM_VIEW_RECORDS records), read-only.
-    let records: UnsafeRawPointer
-    let fd: Int32
-    /// The bytes mapped: the table's records (the kernel rounds up to a page).
-    static let bytes = Int(IUM_VIEW_RECORDS) * MemoryLayout<ium_view>.stride
-
-    init(fd: Int32) throws(GuardError) {
-        guard let base = mmap(nil, Self.bytes, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else {
-            throw GuardError(.mapFailed, "cannot map the task view table", errno: errno)
-        }
-        self.records = UnsafeRawPointer(base)
-        self.fd = fd
-    }
-
-    deinit {
-        munmap(UnsafeMutableRawPointer(mutating: records), Self.bytes)
-        close(fd)
-    }
-
-    /// What the kernel knows of process `pid` now (everything: this is the daemon's slot), or
-    /// nil when it is gone or the guard did not answer.
-    public func view(of pid: Int32) -> ium_view? {
-        var view = ium_view()
-        let table = records.assumingMemoryBound(to: ium_view.self)
-        return ium_view_ask(table, UInt32(bitPattern: ium_gettid()), pid, -1, &view) == 0 ? view : nil
-    }
-}
+public import LinuxEdge
+import SystemPackage
 
 extension KernelGuard {
     /// Forgets every client, table and grant (a new iumd: the old one's clients reconnect).
@@ -96,7 +67,10 @@ extension KernelGuard {
     /// Maps iumd's own table (slot 0, this process, started at `startTicks`).
     public func daemonViewTable(startTicks: UInt64) throws(GuardError) -> TaskViewTable {
         let fd = try createViewTable(slot: UInt32(IUM_VIEW_DAEMON_SLOT), pid: getpid(), startTicks: startTicks)
-        return try TaskViewTable(fd: fd)
+        defer { close(fd) }
+        do { return try TaskViewTable(fd: fd) } catch {
+            throw GuardError(.mapFailed, "cannot map the task view table", errno: error.rawValue)
+        }
     }
 
     /// Removes slot `slot`'s table and its client `pid`.

@@ -6,7 +6,8 @@ import Glibc
 internal import CLibbpf
 internal import GuardABI
 internal import GuardSkeleton
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 import Synchronization
 
 /// How the guard enforces the contract on this kernel.
@@ -399,17 +400,8 @@ public final class KernelGuard: @unchecked Sendable {
     /// The names in a directory; one that cannot be opened or read to its end is an error,
     /// never a shorter list (the seal marks every pin it lists).
     static func directoryEntries(_ path: String) throws(GuardError) -> [String] {
-        guard let dir = opendir(path) else { throw GuardError(.io, "cannot list \(path)", errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(dir) else {
-                if errno != 0 { throw GuardError(.io, "cannot list \(path)", errno: errno) }
-                return names
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
+        do { return try Files.entryNames(path) } catch {
+            throw GuardError(.io, "cannot list \(path)", errno: error.rawValue)
         }
     }
 

@@ -3,7 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-internal import CLinuxShims
+import LinuxEdge
 
 /// The pseudo file systems the guard needs.
 enum Mounts {
@@ -11,7 +11,7 @@ enum Mounts {
     static let securityfsMagic: UInt = 0x7363_6673
 
     static func isMounted(_ path: String, magic: UInt) -> Bool {
-        ium_fs_magic(path) == magic
+        Files.fileSystemMagic(path) == magic
     }
 
     /// Mounts bpffs on /sys/fs/bpf unless it is there (pins live there).

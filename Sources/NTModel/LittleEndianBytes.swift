@@ -10,10 +10,7 @@ struct LittleEndianWriter {
     init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
 
     mutating func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        var v = value.littleEndian
-        withUnsafeBytes(of: &v) { raw in
-            for i in 0..<MemoryLayout<T>.size { bytes[offset + i] = raw[i] }
-        }
+        for i in 0..<MemoryLayout<T>.size { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
     }
 
     mutating func put(_ other: [UInt8], at offset: Int) {

@@ -3,7 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-internal import CLinuxShims
+import LinuxEdge
 import Synchronization
 public import GuardABI
 
@@ -137,7 +137,7 @@ public struct ProcReader: Sendable {
                 statusOwnerUID: try? ProcFS.ownerUID("\(base)/status"),
                 cgroupPath: cgroup,
                 cgroupFrozen: cgroup.map(isFrozen(cgroup:)) ?? false,
-                ioPriorityClass: { let p = ium_ioprio_get_process(pid); return p < 0 ? nil : p >> 13 }(),
+                ioPriorityClass: Processes.ioPriorityClass(pid),
                 securityLabel: securityLabel(pid),
                 isELF32: stat.flags & ProcStat.pfKthread != 0 ? nil : elfIs32Bit("\(base)/exe"),
                 kernelDumpable: kernel.isDumpable(pid: pid),
@@ -257,10 +257,10 @@ public struct ProcReader: Sendable {
 /// the guard, and the reader copies whole records).
 extension ium_view: @retroactive Equatable, @retroactive Hashable {
     public static func == (a: ium_view, b: ium_view) -> Bool {
-        withUnsafeBytes(of: a) { x in withUnsafeBytes(of: b) { y in x.elementsEqual(y) } }
+        sameBytes(a, b)
     }
     public func hash(into hasher: inout Hasher) {
-        withUnsafeBytes(of: self) { hasher.combine(bytes: $0) }
+        hashBytes(of: self, into: &hasher)
     }
 }
 

@@ -5,6 +5,8 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import LinuxEdge
+import SystemPackage
 
 /// Small, allocation-light readers of `/proc` and `/sys` files.
 ///
@@ -13,21 +15,7 @@ import Musl
 public enum ProcFS {
     /// Reads a whole (small) file.
     public static func read(_ path: String, limit: Int = 1 << 20) throws(ProcessTableError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw error(path) }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while result.count < limit {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error(path)
-            }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-        }
-        return result
+        do { return try Files.read(path, limit: limit) } catch { throw Self.error(path, error) }
     }
 
     /// Reads a file as UTF-8 text.
@@ -37,49 +25,23 @@ public enum ProcFS {
 
     /// The target of a symbolic link.
     public static func readlink(_ path: String) throws(ProcessTableError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = Glibc.readlink(path, &buffer, buffer.count - 1)
-        guard n >= 0 else { throw error(path) }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        do { return try Files.readLink(path) } catch { throw Self.error(path, error) }
     }
 
     /// The names of a directory that are numbers (pids under `/proc`, tids under `task`). A
     /// directory that cannot be opened or read to its end is an error, never a short list.
     public static func numericEntries(_ path: String) throws(ProcessTableError) -> [Int32] {
-        guard let dir = opendir(path) else { throw error(path) }
-        defer { closedir(dir) }
-        var numbers: [Int32] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(dir) else {
-                if errno != 0 { throw error(path) }
-                return numbers
-            }
-            let number = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int32? in
-                var value: Int32 = 0
-                var any = false
-                for byte in raw {
-                    if byte == 0 { break }
-                    guard byte >= 48 && byte <= 57, value < Int32.max / 10 else { return nil }
-                    value = value * 10 + Int32(byte - 48)
-                    any = true
-                }
-                return any ? value : nil
-            }
-            if let number { numbers.append(number) }
-        }
+        do { return try Files.numericEntries(path) } catch { throw Self.error(path, error) }
     }
 
     /// The owner uid of a path (not following a final symlink).
     static func ownerUID(_ path: String) throws(ProcessTableError) -> UInt32 {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { throw error(path) }
-        return st.st_uid
+        do { return try Files.ownerUID(path) } catch { throw Self.error(path, error) }
     }
 
-    /// The error for the current errno.
-    static func error(_ path: String) -> ProcessTableError {
-        let e = errno
+    /// The error for a failed call on `path`.
+    static func error(_ path: String, _ failure: Errno) -> ProcessTableError {
+        let e = failure.rawValue
         switch e {
         case ENOENT, ESRCH: return ProcessTableError(.noSuchProcess, path: path, errno: e)
         case EACCES, EPERM: return ProcessTableError(.permissionDenied, path: path, errno: e)

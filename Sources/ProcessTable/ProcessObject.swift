@@ -4,7 +4,8 @@
 import Glibc
 #endif
 public import NTModel
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 internal import GuardABI
 import Synchronization
 
@@ -27,7 +28,7 @@ public struct ProcessExit: Hashable, Sendable {
     /// The NT `ExitStatus`: the exit code for a normal exit, 128 + the signal number for a
     /// process killed by a signal (the shell's convention), and 0 when the status is unknown.
     public var ntExitStatus: NTStatus {
-        waitStatus.map { NTStatus(rawValue: UInt32(ium_exit_code($0))) } ?? .success
+        waitStatus.map { NTStatus(rawValue: UInt32(Processes.exitCode(waitStatus: $0))) } ?? .success
     }
 }
 
@@ -72,10 +73,11 @@ public final class ProcessObject: Sendable {
     public static func open(pid: Int32, reader: ProcReader, creatorPid: Int32? = nil) throws(ProcessTableError) -> ProcessObject {
         let path = "\(reader.procRoot)/\(pid)"
         guard pid > 0 else { throw ProcessTableError(.noSuchProcess, path: path) }
-        let fd = ium_pidfd_open(pid, 0)
-        guard fd >= 0 else {
+        let fd: Int32
+        do { fd = try Processes.pidfd(pid) } catch {
             // EINVAL: pid names a thread, not a process; ESRCH: no such process.
-            throw ProcessTableError(errno == EINVAL || errno == ESRCH ? .noSuchProcess : .io, path: path, errno: errno)
+            throw ProcessTableError(error == .invalidArgument || error == .noSuchProcess ? .noSuchProcess : .io,
+                                    path: path, errno: error.rawValue)
         }
         var facts: LinuxProcessFacts
         do throws(ProcessTableError) {
@@ -85,7 +87,7 @@ public final class ProcessObject: Sendable {
             // that exits between the read and the pidfd check is read once more: the kernel
             // marks the pidfd readable only once the task is a zombie, so the second read
             // shows it as one unless it was already reaped.
-            if ium_pidfd_exited(fd) != 0 && facts.stat.state != "Z" {
+            if (try? Processes.hasExited(pidfd: fd)) != false && facts.stat.state != "Z" {
                 facts = try reader.facts(pid)
                 guard facts.stat.state == "Z" else { throw ProcessTableError(.noSuchProcess, path: path) }
             }
@@ -103,7 +105,7 @@ public final class ProcessObject: Sendable {
     /// Whether the process still runs (its exit not recorded, its pidfd not readable): no
     /// `/proc` read.
     public var isRunning: Bool {
-        state.withLock { $0.exit == nil } && ium_pidfd_exited(pidfd) == 0
+        state.withLock { $0.exit == nil } && (try? Processes.hasExited(pidfd: pidfd)) == false
     }
 
     /// The facts as of now: read again while the process runs, the last ones after it exited.
@@ -124,8 +126,8 @@ public final class ProcessObject: Sendable {
             return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
         }
         let readAt = monotonicNanoseconds()
-        let pidfdSays = ium_pidfd_exited(pidfd)
-        if pidfdSays == 0 {
+        let pidfdSays = try? Processes.hasExited(pidfd: pidfd)
+        if pidfdSays == false {
             do {
                 let facts = try reader.facts(identity.pid)
                 if facts.identity == identity, facts.stat.state != "Z" {
@@ -139,11 +141,11 @@ public final class ProcessObject: Sendable {
                 // Unless it exited meanwhile (the pidfd says so), the process runs and could
                 // not be read now (out of file descriptors, a /proc that went away): the last
                 // facts stand. Only the kernel's word makes a process exited.
-                if ium_pidfd_exited(pidfd) != 1 {
+                if (try? Processes.hasExited(pidfd: pidfd)) != true {
                     return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader)
                 }
             }
-        } else if pidfdSays < 0 {
+        } else if pidfdSays == nil {
             return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader)
         }
         // The last word on the process: a zombie still has its tag (a client that queried it
@@ -173,8 +175,7 @@ public final class ProcessObject: Sendable {
             status = stat.exitCode
         }
         if status == nil {
-            var raw: Int32 = 0
-            if ium_pidfd_exit_status(pidfd, &raw) == 0 { status = raw }
+            status = try? Processes.exitStatus(pidfd: pidfd)
         }
         let exit = ProcessExit(waitStatus: status, time: BootClock.nowFileTime())
         return state.withLock { s in
@@ -235,12 +236,11 @@ public enum KernelFeatures {
     /// Linux 6.15+); before that only callers that pass the ptrace read check see it (the
     /// zombie's `/proc/PID/stat`).
     public static let exitStatusForEveryone: Bool = {
-        let fd = ium_pidfd_open(getpid(), 0)
-        guard fd >= 0 else { return false }
+        guard let fd = try? Processes.pidfd(getpid()) else { return false }
         defer { close(fd) }
-        var status: Int32 = 0
         // A running process: ESRCH when the kernel knows PIDFD_INFO_EXIT, ENOTTY/EINVAL before.
-        return ium_pidfd_exit_status(fd, &status) == 0 || errno == ESRCH
+        do throws(Errno) { _ = try Processes.exitStatus(pidfd: fd) } catch { return error == .noSuchProcess }
+        return true
     }()
 }
 

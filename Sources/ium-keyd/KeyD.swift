@@ -6,7 +6,7 @@ import Glibc
 import ArgumentParser
 import IUMClient
 import NTModel
-internal import CLinuxShims
+import LinuxEdge
 
 /// ium-keyd, the reference trustlet: an Ed25519 signing key that no one can take — not the
 /// users it signs for, not root. Start it secure (`ium run --no-new-privs --mdwe -- ium-keyd
@@ -55,8 +55,10 @@ extension KeyD {
             } catch {
                 throw Failure(error.description)
             }
-            let listener = ium_seqpacket_listen(socket.socket, 64)
-            guard listener >= 0 else { throw Failure("cannot listen on \(socket.socket): \(String(cString: strerror(errno)))") }
+            let listener: Int32
+            do { listener = try Sockets.listen(path: socket.socket, backlog: 64) } catch {
+                throw Failure("cannot listen on \(socket.socket): \(error)")
+            }
             let ready = "ium-keyd: pid \(getpid()), socket \(socket.socket), public key \(hex(key.publicKey))\n"
             _ = write(1, ready, ready.utf8.count)
             let allowlist = Allowlist(uids: allowUid.isEmpty && allowGid.isEmpty ? [getuid()] : Set(allowUid), gids: Set(allowGid))
@@ -73,10 +75,9 @@ extension KeyD {
             guard case .success(let handle) = try client.openProcess(pid: UInt64(getpid()), access: .queryLimitedInformation) else {
                 throw Failure("iumd cannot open this process")
             }
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
-            defer { buffer.deallocate() }
-            let outcome = try client.queryInformationProcess(
-                handle: handle, infoClass: 0, length: 64, bufferAddress: UInt64(UInt(bitPattern: buffer)), returnLengthAddress: 0)
+            let outcome = try withQueryBuffers(length: 64) { buffer, _ in
+                try client.queryInformationProcess(handle: handle, infoClass: 0, length: 64, bufferAddress: buffer, returnLengthAddress: 0)
+            }
             _ = try client.close(handle: handle)
             guard outcome.status == .success, let info = try? ProcessExtendedBasicInformation(decoding: outcome.output) else {
                 throw Failure("iumd's answer about this process: \(outcome.status)")

@@ -3,7 +3,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 
 /// Who may use the key: peers whose uid or gid (SO_PEERCRED, what the kernel recorded when
 /// they connected) is listed.
@@ -45,20 +46,21 @@ struct Server: ~Copyable {
     /// Accepts one connection, refusing peers the allowlist does not name. Out of file
     /// descriptors (EMFILE, ENFILE), it waits a little and tries again later.
     private func admit() -> Int32? {
-        let fd = ium_accept(listener)
-        guard fd >= 0 else {
-            if errno == EMFILE || errno == ENFILE { usleep(10_000) }
+        let fd: Int32
+        do { fd = try Sockets.accept(listener) } catch {
+            if error == .tooManyOpenFiles || error == .tooManyOpenFilesInSystem { usleep(10_000) }
             return nil
         }
-        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
-        guard ium_peer_cred(fd, &pid, &uid, &gid) == 0, allowlist.allows(uid: uid, gid: gid) else {
+        let peer = try? Sockets.peer(fd)
+        guard let peer, allowlist.allows(uid: peer.uid, gid: peer.gid) else {
+            let (uid, gid) = (peer?.uid ?? UInt32.max, peer?.gid ?? UInt32.max)
             // The refusal stays readable for the peer; a request it sent is read and dropped, and
             // later ones fail (EPIPE), so the close does not reset the connection (a Unix
             // socket closed with unread data gives its peer ECONNRESET instead of the refusal).
             reply(fd, Wire.refused, Array("uid \(uid) gid \(gid) may not use this key (--allow-uid, --allow-gid)".utf8))
             shutdown(fd, Int32(SHUT_RDWR))
-            var scratch: UInt8 = 0
-            while recv(fd, &scratch, 1, Int32(MSG_DONTWAIT)) > 0 {}
+            var scratch = [UInt8](repeating: 0, count: 1)
+            while (try? Sockets.receive(fd, into: &scratch, flags: .dontWait)) ?? 0 > 0 {}
             close(fd)
             return nil
         }
@@ -67,34 +69,33 @@ struct Server: ~Copyable {
 
     /// Answers one request; false when the connection is done.
     private func serve(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC)) }
-        guard n > 0 else { return n < 0 && (errno == EAGAIN || errno == EINTR) }
+        let n: Int
+        do { n = try Sockets.receive(fd, into: &buffer, flags: [.dontWait, .truncate]) } catch {
+            return error == .wouldBlock
+        }
+        guard n > 0 else { return false }
         guard n < buffer.count else {
             return reply(fd, Wire.malformed, Array("a request is at most \(Wire.maxRequest) bytes".utf8))
         }
-        return buffer.withUnsafeBytes { raw -> Bool in
-            let body = UnsafeRawBufferPointer(rebasing: raw[1..<n])
-            switch raw[0] {
-            case Wire.publicKey:
-                return reply(fd, Wire.ok, key.publicKey)
-            case Wire.sign:
-                do throws(KeyError) { return reply(fd, Wire.ok, try key.sign(body)) } catch {
-                    return reply(fd, Wire.malformed, Array(error.description.utf8))
-                }
-            case Wire.verify where body.count >= 64:
-                let valid = isValidSignature(UnsafeRawBufferPointer(rebasing: body[0..<64]),
-                                             of: UnsafeRawBufferPointer(rebasing: body[64...]), by: key.publicKey)
-                return reply(fd, Wire.ok, [valid ? 1 : 0])
-            default:
-                return reply(fd, Wire.malformed, Array("unknown request: P, S message, or V signature message".utf8))
+        let body = buffer[1..<n]
+        switch buffer[0] {
+        case Wire.publicKey:
+            return reply(fd, Wire.ok, key.publicKey)
+        case Wire.sign:
+            do throws(KeyError) { return reply(fd, Wire.ok, try key.sign(body)) } catch {
+                return reply(fd, Wire.malformed, Array(error.description.utf8))
             }
+        case Wire.verify where body.count >= 64:
+            let valid = isValidSignature(body.prefix(64), of: body.dropFirst(64), by: key.publicKey)
+            return reply(fd, Wire.ok, [valid ? 1 : 0])
+        default:
+            return reply(fd, Wire.malformed, Array("unknown request: P, S message, or V signature message".utf8))
         }
     }
 
     /// Sends a reply without blocking; false if the client did not take it.
     @discardableResult
     private func reply(_ fd: Int32, _ status: UInt8, _ payload: [UInt8]) -> Bool {
-        let message = [status] + payload
-        return send(fd, message, message.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) == message.count
+        Sockets.sendMessage(fd, [status] + payload, flags: [.dontWait, .noSignal])
     }
 }

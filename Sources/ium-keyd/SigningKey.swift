@@ -4,7 +4,8 @@
 import Glibc
 #endif
 import Crypto
-import IUMClient
+import LinuxEdge
+import SystemPackage
 
 /// The trustlet's one secret: an Ed25519 private key (its 32-byte seed) that lives only in
 /// secret memory. It is never copied out: each signature builds swift-crypto's key from the
@@ -19,13 +20,7 @@ struct SigningKey: ~Copyable {
     init() throws(KeyError) {
         let seed = try Self.secretSeed()
         // The kernel writes the random bytes straight into the secret pages.
-        let random = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        defer { if random >= 0 { close(random) } }
-        try seed.withUnsafeMutableBytes { (bytes) throws(KeyError) in
-            guard random >= 0, read(random, bytes.baseAddress, bytes.count) == bytes.count else {
-                throw KeyError("cannot read /dev/urandom: \(String(cString: strerror(errno)))")
-            }
-        }
+        do { try seed.fillRandom() } catch { throw KeyError("cannot get random bytes: \(error)") }
         publicKey = try Self.publicKey(of: seed)
         self.seed = seed
     }
@@ -47,11 +42,7 @@ struct SigningKey: ~Copyable {
             throw KeyError("\(path) is open to other users (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 it")
         }
         let seed = try Self.secretSeed()
-        try seed.withUnsafeMutableBytes { (bytes) throws(KeyError) in
-            guard pread(fd, bytes.baseAddress, bytes.count, 0) == bytes.count else {
-                throw KeyError("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-        }
+        do { try seed.read(from: fd) } catch { throw KeyError("cannot read \(path): \(error)") }
         let zeros = [UInt8](repeating: 0, count: 32)
         guard pwrite(fd, zeros, zeros.count, 0) == zeros.count, fsync(fd) == 0, unlink(path) == 0 else {
             throw KeyError("read the key but could not wipe \(path) (\(String(cString: strerror(errno)))): remove it yourself; no key is kept")
@@ -61,10 +52,10 @@ struct SigningKey: ~Copyable {
     }
 
     /// Signs `message` (Ed25519, 64 bytes).
-    func sign(_ message: UnsafeRawBufferPointer) throws(KeyError) -> [UInt8] {
+    func sign(_ message: ArraySlice<UInt8>) throws(KeyError) -> [UInt8] {
         do {
-            return try seed.withUnsafeMutableBytes { bytes in
-                try [UInt8](Curve25519.Signing.PrivateKey(rawRepresentation: UnsafeRawBufferPointer(bytes)).signature(for: message))
+            return try seed.withUnsafeBytes { bytes in
+                try [UInt8](Curve25519.Signing.PrivateKey(rawRepresentation: bytes).signature(for: message))
             }
         } catch {
             throw KeyError("signing failed: \(error)")
@@ -77,8 +68,8 @@ struct SigningKey: ~Copyable {
 
     private static func publicKey(of seed: borrowing SecretMemory) throws(KeyError) -> [UInt8] {
         do {
-            return try seed.withUnsafeMutableBytes { bytes in
-                try [UInt8](Curve25519.Signing.PrivateKey(rawRepresentation: UnsafeRawBufferPointer(bytes)).publicKey.rawRepresentation)
+            return try seed.withUnsafeBytes { bytes in
+                try [UInt8](Curve25519.Signing.PrivateKey(rawRepresentation: bytes).publicKey.rawRepresentation)
             }
         } catch {
             throw KeyError("not an Ed25519 seed: \(error)")
@@ -87,7 +78,7 @@ struct SigningKey: ~Copyable {
 }
 
 /// Whether `signature` is `publicKey`'s signature of `message`.
-func isValidSignature(_ signature: UnsafeRawBufferPointer, of message: UnsafeRawBufferPointer, by publicKey: [UInt8]) -> Bool {
+func isValidSignature(_ signature: ArraySlice<UInt8>, of message: ArraySlice<UInt8>, by publicKey: [UInt8]) -> Bool {
     guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
     return key.isValidSignature(signature, for: message)
 }

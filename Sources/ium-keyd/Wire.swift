@@ -3,7 +3,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-internal import CLinuxShims
+import LinuxEdge
+import SystemPackage
 
 /// ium-keyd's protocol: one SOCK_SEQPACKET message per request and per reply.
 ///
@@ -31,8 +32,7 @@ struct KeydConnection: ~Copyable {
     private let fd: Int32
 
     init(socket path: String) throws(KeyError) {
-        fd = ium_seqpacket_connect(path)
-        guard fd >= 0 else { throw KeyError("cannot connect to ium-keyd at \(path): \(String(cString: strerror(errno)))") }
+        do { fd = try Sockets.connect(path: path) } catch { throw KeyError("cannot connect to ium-keyd at \(path): \(error)") }
     }
 
     deinit { close(fd) }
@@ -42,14 +42,13 @@ struct KeydConnection: ~Copyable {
     func ask(_ operation: UInt8, _ payload: [UInt8] = []) throws(KeyError) -> [UInt8] {
         let request = [operation] + payload
         // A refused peer's connection is closed after one refusal: read that instead of EPIPE.
-        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count || errno == EPIPE else {
-            throw KeyError("cannot send to ium-keyd: \(String(cString: strerror(errno)))")
-        }
+        do { _ = try Sockets.send(fd, request[...]) } catch where error != .brokenPipe {
+            throw KeyError("cannot send to ium-keyd: \(error)")
+        } catch {}
         var reply = [UInt8](repeating: 0, count: 256)
-        let n = recv(fd, &reply, reply.count, 0)
-        guard n > 0 else {
-            throw KeyError(n == 0 ? "ium-keyd closed the connection" : "cannot read ium-keyd's reply: \(String(cString: strerror(errno)))")
-        }
+        let n: Int
+        do { n = try Sockets.receive(fd, into: &reply) } catch { throw KeyError("cannot read ium-keyd's reply: \(error)") }
+        guard n > 0 else { throw KeyError("ium-keyd closed the connection") }
         let body = Array(reply[1..<n])
         guard reply[0] == Wire.ok else { throw KeyError("ium-keyd: \(String(decoding: body, as: UTF8.self))") }
         return body

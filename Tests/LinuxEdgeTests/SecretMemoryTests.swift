@@ -10,7 +10,8 @@
 import Glibc
 #endif
 import Testing
-import IUMClient
+import LinuxEdge
+import SystemPackage
 
 /// Whether this kernel has secret memory (memfd_secret): the tests need it, and say so.
 /// (Any other failure than ENOSYS runs the tests, which then fail.)
@@ -43,9 +44,24 @@ struct SecretMemoryTests {
         #expect(n < 0 && errno == EIO, "the kernel's own access to the pages fails")
         var uts = utsname()
         uname(&uts)
-        let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        let release = string(fromCArray: uts.release)
         let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix(while: \.isNumber)) }
         if version.count == 2, (version[0], version[1]) >= (6, 10) { #expect(sealed, "mseal on \(release)") }
+    }
+
+    @Test("random bytes and a file's bytes go straight into the region; a short file is an error")
+    func fills() throws {
+        let secret = try SecretMemory(size: 32)
+        try secret.fillRandom()
+        #expect(secret.withUnsafeBytes { $0.contains { $0 != 0 } }, "32 random bytes are not all zero")
+        let path = "/tmp/ium-secret-fill-\(getpid())"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        defer { close(fd); unlink(path) }
+        let bytes = (0..<40).map { UInt8($0) }
+        try Files.writeAll(fd, bytes)
+        try secret.read(from: fd, at: 8)
+        #expect(secret.withUnsafeBytes { Array($0) } == Array(bytes[8..<40]))
+        #expect(throws: Errno.ioError) { try secret.read(from: fd, at: 20) }
     }
 
     @Test("a size of 0 is an error that says so; nothing falls back to ordinary memory")

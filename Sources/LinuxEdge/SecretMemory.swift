@@ -4,6 +4,7 @@
 import Glibc
 #endif
 internal import CLinuxShims
+public import SystemPackage
 
 /// Secret memory for a trustlet (`ium_secret.h`): pages the kernel removes from its own direct
 /// map (memfd_secret), so no other process, root included, can read them (process_vm_readv,
@@ -38,6 +39,34 @@ public struct SecretMemory: ~Copyable {
     /// Reads or writes the secret in place; do not let the buffer escape.
     public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeMutableRawBufferPointer(start: region.data, count: region.size))
+    }
+
+    /// Reads the secret in place (e.g. to hand it to a crypto library that reads it where it
+    /// is); do not let the buffer escape.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: region.data, count: region.size))
+    }
+
+    /// Fills the region with random bytes that the kernel writes straight into it (a read of
+    /// /dev/urandom into the secret pages).
+    public func fillRandom() throws(Errno) {
+        let random = try systemCall { try FileDescriptor.open("/dev/urandom", .readOnly, options: .closeOnExec) }
+        defer { try? random.close() }
+        var filled = 0
+        while filled < region.size {
+            let rest = UnsafeMutableRawBufferPointer(start: region.data + filled, count: region.size - filled)
+            let n = try systemCall { try random.read(into: rest) }
+            guard n > 0 else { throw Errno.ioError }
+            filled += n
+        }
+    }
+
+    /// Fills the region with the file's bytes from `offset`, read straight into it (pread);
+    /// EIO when the file holds fewer.
+    public func read(from fd: Int32, at offset: Int = 0) throws(Errno) {
+        let n = pread(fd, region.data, region.size, offset)
+        guard n >= 0 else { throw Errno.current }
+        guard n == region.size else { throw Errno.ioError }
     }
 
     deinit {
