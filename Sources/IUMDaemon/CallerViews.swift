@@ -53,8 +53,8 @@ struct CallerViews: Sendable {
     private func believedProbe(of target: ProcessIdentity, claimed: Bool) -> UInt64? {
         guard claimed, let peerStart = peerStartTicks,
               let probe = try? guardRef.readProbe(caller: peer.pid, target: target.pid),
-              probe.callerStartNanoseconds / ProcessDirectory.nanosecondsPerTick == peerStart,
-              probe.targetStartNanoseconds / ProcessDirectory.nanosecondsPerTick == target.startTime,
+              probe.callerStartNanoseconds / ProcFS.nanosecondsPerTick == peerStart,
+              probe.targetStartNanoseconds / ProcFS.nanosecondsPerTick == target.startTime,
               bootNanoseconds() &- probe.timeNanoseconds <= Self.freshness,
               probe.timeNanoseconds > directory.lastExec(pid: target.pid, startTicks: target.startTime) ?? 0
         else { return nil }

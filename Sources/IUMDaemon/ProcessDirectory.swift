@@ -44,7 +44,6 @@ public final class ProcessDirectory: Sendable {
 
     let reader: ProcReader
     let state = Mutex(State())
-    static let nanosecondsPerTick = UInt64(1_000_000_000) / UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
 
     /// Creates an empty directory.
     /// - Parameter reader: The `/proc` reader (with the guard's facts).
@@ -99,7 +98,7 @@ public final class ProcessDirectory: Sendable {
         switch event.kind {
         case .fork:
             state.withLock { s in
-                s.entries[event.pid] = Entry(startTicks: event.startNanoseconds / Self.nanosecondsPerTick,
+                s.entries[event.pid] = Entry(startTicks: event.startNanoseconds / ProcFS.nanosecondsPerTick,
                                              creatorPid: event.creatorPid, comm: event.comm)
             }
         case .exec:
@@ -114,7 +113,7 @@ public final class ProcessDirectory: Sendable {
                 defer { s.objects[event.pid] = nil }
                 return s.objects[event.pid]?.object
             }
-            if let object, object.identity.startTime == event.startNanoseconds / Self.nanosecondsPerTick {
+            if let object, object.identity.startTime == event.startNanoseconds / ProcFS.nanosecondsPerTick {
                 object.markExited(waitStatus: event.exitCode)
             }
         case .denial, .unknown:
@@ -147,7 +146,8 @@ public final class ProcessDirectory: Sendable {
             // Two requests may open the same process at once: one object per process, so that
             // every handle sees the same exit and the same facts.
             if let other = s.objects[pid]?.object, other.identity == opened.identity, other.isRunning { return other }
-            if s.entries[pid] == nil || s.entries[pid]?.startTicks != opened.identity.startTime {
+            // A zombie gets no entry: no event will say when it is reaped.
+            if opened.isRunning, s.entries[pid] == nil || s.entries[pid]?.startTicks != opened.identity.startTime {
                 s.entries[pid] = Entry(startTicks: opened.identity.startTime, creatorPid: opened.record.creatorPid, comm: "")
             }
             s.objects[pid] = WeakObject(opened)
@@ -191,6 +191,10 @@ public final class ProcessDirectory: Sendable {
 
     /// The user processes in `/proc` (kernel threads left out), and the pids whose `stat`
     /// could not be read for another reason than their exit.
+    /// The live processes in `/proc` (kernel threads and zombies left out: a zombie has exited,
+    /// and if its exit came before the guard's events, nothing would remove its entry when it is
+    /// reaped — the stale entry `make bench`'s fork storms found after a start), and the pids
+    /// whose `stat` could not be read.
     private func listProc() throws(ProcessTableError) -> (found: [Int32: ProcStat], unreadable: Set<Int32>) {
         let pids: [Int32]
         do { pids = try ProcFS.numericEntries(reader.procRoot) } catch {
@@ -201,7 +205,7 @@ public final class ProcessDirectory: Sendable {
         for pid in pids {
             do {
                 let stat = try reader.stat(pid)
-                if stat.flags & ProcStat.pfKthread == 0 { found[pid] = stat }
+                if stat.flags & ProcStat.pfKthread == 0, stat.state != "Z", stat.state != "X" { found[pid] = stat }
             } catch where error.code == .noSuchProcess {
                 continue
             } catch {

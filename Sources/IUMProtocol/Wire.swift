@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import NTModel
+
 /// Little-endian writer for protocol frames.
 public struct WireWriter: Sendable {
     /// The bytes written so far.
@@ -45,12 +47,9 @@ public struct WireReader: Sendable {
     }
 
     /// Reads an integer.
-    public mutating func get<T: FixedWidthInteger>(_: T.Type = T.self) throws(ProtocolError) -> T {
-        let size = MemoryLayout<T>.size
-        guard offset + size <= bytes.count else { throw ProtocolError.truncated(at: offset) }
-        var value = T.zero
-        for i in 0..<size { value |= T(truncatingIfNeeded: bytes[offset + i]) << (8 * i) }
-        offset += size
+    public mutating func get<T: FixedWidthInteger>(_ type: T.Type = T.self) throws(ProtocolError) -> T {
+        guard let value = bytes.littleEndian(type, at: offset) else { throw ProtocolError.truncated(at: offset) }
+        offset += MemoryLayout<T>.size
         return value
     }
 

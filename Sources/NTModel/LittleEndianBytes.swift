@@ -18,17 +18,23 @@ struct LittleEndianWriter {
     }
 }
 
+extension Array where Element == UInt8 {
+    /// The little-endian integer at `offset`, or nil when the bytes end before it (the one
+    /// integer reader of NT layouts and of the protocol's frames).
+    public func littleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
+        let size = MemoryLayout<T>.size
+        guard offset >= 0, offset <= count - size else { return nil }
+        var value = T.zero
+        for i in 0..<size { value |= T(truncatingIfNeeded: self[offset + i]) << (8 * i) }
+        return value
+    }
+}
+
 /// Reads little-endian integers at explicit offsets; nil when the bytes are too short.
 struct LittleEndianReader {
     let bytes: [UInt8]
 
-    func get<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
-        let size = MemoryLayout<T>.size
-        guard offset >= 0, offset + size <= bytes.count else { return nil }
-        var value = T.zero
-        for i in 0..<size { value |= T(truncatingIfNeeded: bytes[offset + i]) << (8 * i) }
-        return value
-    }
+    func get<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T? { bytes.littleEndian(type, at: offset) }
 }
 
 /// A structure could not be decoded: the bytes end before one of its fields.

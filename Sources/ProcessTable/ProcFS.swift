@@ -50,7 +50,10 @@ public enum ProcFS {
     }
 
     /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`), the unit of `/proc/PID/stat` times.
-    static let clockTicksPerSecond: UInt64 = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+    public static let clockTicksPerSecond: UInt64 = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+    /// Nanoseconds per clock tick: a start time in nanoseconds since boot (the guard's) over
+    /// this is the start time in ticks (`/proc/PID/stat` field 22).
+    public static let nanosecondsPerTick: UInt64 = 1_000_000_000 / clockTicksPerSecond
 }
 
 /// The fields of `/proc/PID/stat` that ium uses (proc(5) numbering in comments).

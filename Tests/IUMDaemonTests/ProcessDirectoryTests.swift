@@ -39,6 +39,26 @@ struct ProcessDirectoryTests {
         #expect(directory.repairCounts.rescans == 1)
     }
 
+    @Test("a zombie is never an entry: not from the seed scan, a rescan or an open (no event would remove it once reaped)")
+    func zombiesAreNotEntries() throws {
+        let directory = ProcessDirectory(reader: ProcReader())
+        let (zombie, _) = try startFixture(["sleep"])
+        zombie.signal(SIGKILL)
+        zombie.waitUntilZombie()
+        let (live, _) = try startFixture(["sleep"])
+        defer { live.signal(SIGKILL); live.wait() }
+        try directory.scan()
+        #expect(directory.state.withLock { $0.entries[zombie.pid] } == nil)
+        #expect(directory.state.withLock { $0.entries[live.pid] } != nil)
+        let object = try directory.object(pid: zombie.pid)
+        #expect(!object.isRunning, "a zombie still opens, as on NT, exited")
+        #expect(directory.state.withLock { $0.entries[zombie.pid] } == nil)
+        directory.state.withLock { $0.entries[zombie.pid] = .init(startTicks: object.identity.startTime, creatorPid: 1, comm: "") }
+        try directory.rescan()
+        #expect(directory.state.withLock { $0.entries[zombie.pid] } == nil, "a rescan removes an entry whose process is a zombie")
+        zombie.wait()
+    }
+
     /// A lifecycle record as the guard writes it to the ring buffer, decoded as iumd reads it.
     func lifecycle(_ type: ium_record_type, pid: Int32, code: Int32 = 0, startTicks: UInt64, comm: String = "") throws -> GuardEvent {
         var record = ium_lifecycle()
@@ -47,7 +67,7 @@ struct ProcessDirectoryTests {
         record.header.time_ns = 1_000_000
         record.tid = UInt32(pid)
         record.code = code
-        record.start_ns = startTicks * ProcessDirectory.nanosecondsPerTick
+        record.start_ns = startTicks * ProcFS.nanosecondsPerTick
         withUnsafeMutableBytes(of: &record.comm) { raw in
             for (i, byte) in comm.utf8.prefix(15).enumerated() { raw[i] = byte }
         }
