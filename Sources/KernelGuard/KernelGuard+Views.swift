@@ -9,7 +9,7 @@
 import Glibc
 #endif
 internal import CLibbpf
-public import GuardABI
+internal import GuardABI
 public import LinuxEdge
 import SystemPackage
 

@@ -3,8 +3,8 @@
 #
 # The Debian package end to end (root): lintian finds no error or warning; apt-get installs it;
 # the installed iumd (with a test guard of its own, as every test) serves the user story to the
-# installed ium and to C code built against the installed ntddk.h and libium; apt-get purge
-# leaves none of its files. Environment: DEB (the package), VICTIM.
+# installed ium and to C code built against the installed ntddk.h and libium, and the installed
+# ium-keyd runs secure as its unit starts it; apt-get purge leaves none of its files. Environment: DEB (the package), VICTIM.
 # It refuses to run (SKIP) where it could touch a real installation: ium already installed,
 # the machine's guard loaded, an audit store in /var/lib/ium, or systemd running (the
 # package's postinst would start iumd).
@@ -83,6 +83,30 @@ if tl_start_iumd; then
     [ "$("$W/is-secure" "$VPID")" = "$VPID secure" ] && tl_pass "the sample linked to the installed libium says secure" \
         || tl_fail "the sample linked to the installed libium says secure" "$("$W/is-secure" "$VPID" 2>&1)"
     kill -9 "$VPID" 2> /dev/null
+    # The trustlet as the packaged unit starts it (its ExecStart, with a test socket), from the
+    # installed binaries: secure, signing, verifying.
+    exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/ium-keyd.service)
+    set -- $exec_start
+    if [ "$1" = /usr/bin/ium ] && [ -x "$1" ] && echo "$exec_start" | grep -q ' /usr/bin/ium-keyd serve '; then
+        tl_pass "ium-keyd.service starts the installed ium-keyd with the installed ium run" "$exec_start"
+    else
+        tl_fail "ium-keyd.service starts the installed ium-keyd with ium run" "$exec_start"
+    fi
+    mdwe=--mdwe
+    [ "$(printf '%s\n' "$(uname -r)" 6.3 | sort -V | head -n 1)" = 6.3 ] || mdwe=
+    $IUM run --no-new-privs $mdwe -- /usr/bin/ium-keyd serve --socket "$W/keyd.sock" > "$W/keyd.out" 2>&1 &
+    tl_track $!
+    i=0
+    while ! grep -q 'public key' "$W/keyd.out" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+    kpid=$(sed -n 's/^ium-keyd: pid \([0-9]*\),.*/\1/p' "$W/keyd.out")
+    sig=$(/usr/bin/ium-keyd sign --socket "$W/keyd.sock" "pay 100 to alice" 2>&1)
+    if [ -n "$kpid" ] && $IUM query "$kpid" | grep -q '^    IsSecureProcess       1$' &&
+        [ "$(/usr/bin/ium-keyd verify --socket "$W/keyd.sock" "$sig" "pay 100 to alice" 2>&1)" = valid ]; then
+        tl_pass "the installed ium-keyd runs secure, signs and verifies" "pid $kpid"
+    else
+        tl_fail "the installed ium-keyd runs secure, signs and verifies" "$(head -n 2 "$W/keyd.out") $sig"
+    fi
+    [ -n "$kpid" ] && kill -9 "$kpid" 2> /dev/null
     tl_stop_iumd
     $IUMD --pin-dir "$TL_PIN" --unload > /dev/null 2>&1
 else

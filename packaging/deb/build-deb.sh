@@ -3,13 +3,14 @@
 #
 # build-deb.sh BINDIR LIBIUM OUT.deb: the 'ium' binary package, with dpkg-deb (no debian/
 # source tree: the project builds its own binaries). `make deb` calls it.
-#   BINDIR  the release binaries ium and iumd (--static-swift-stdlib; the version is
-#           `ium --version`'s)
+#   BINDIR  the release binaries ium, iumd and ium-keyd (--static-swift-stdlib; the version
+#           is `ium --version`'s)
 #   LIBIUM  libium.so.1
-# Layout: /usr/bin/ium, /usr/sbin/iumd, /lib/systemd/system/iumd.service (ExecStart
-# rewritten), libium with its header and pkg-config file under the multiarch directories, man
-# pages, copyright and changelog. Depends comes from dpkg-shlibdeps. Reproducible for a given
-# SOURCE_DATE_EPOCH (default: the last commit's time).
+# Layout: /usr/bin/ium, /usr/sbin/iumd, /usr/bin/ium-keyd, /lib/systemd/system/iumd.service
+# and ium-keyd.service (ExecStart rewritten; ium-keyd's is not enabled), libium with its header
+# and pkg-config file under the multiarch directories, man pages, copyright and changelog.
+# Depends comes from dpkg-shlibdeps. Reproducible for a given SOURCE_DATE_EPOCH (default: the
+# last commit's time).
 set -eu
 [ $# -eq 3 ] || { echo "usage: $0 BINDIR LIBIUM OUT.deb" >&2; exit 64; }
 BINDIR=$1 LIBIUM=$2 OUT=$3
@@ -39,10 +40,13 @@ gzip -9n < "$W/src/debian/changelog" > "$R/usr/share/doc/ium/changelog.gz"
 # The binaries, stripped as dh_strip would (the release build keeps symbols).
 install -D -m 0755 "$BINDIR/ium" "$R/usr/bin/ium"
 install -D -m 0755 "$BINDIR/iumd" "$R/usr/sbin/iumd"
-strip --remove-section=.comment --remove-section=.note "$R/usr/bin/ium" "$R/usr/sbin/iumd"
+install -D -m 0755 "$BINDIR/ium-keyd" "$R/usr/bin/ium-keyd"
+strip --remove-section=.comment --remove-section=.note "$R/usr/bin/ium" "$R/usr/sbin/iumd" "$R/usr/bin/ium-keyd"
 sed 's|/usr/local/bin/iumd|/usr/sbin/iumd|g' "$TOP/contrib/iumd.service" > "$R/lib/systemd/system/iumd.service"
-chmod 0644 "$R/lib/systemd/system/iumd.service"
+sed 's|/usr/local/bin/|/usr/bin/|g' "$TOP/contrib/ium-keyd.service" > "$R/lib/systemd/system/ium-keyd.service"
+chmod 0644 "$R/lib/systemd/system/iumd.service" "$R/lib/systemd/system/ium-keyd.service"
 gzip -9n < "$HERE/ium.1" > "$R/usr/share/man/man1/ium.1.gz"
+gzip -9n < "$HERE/ium-keyd.1" > "$R/usr/share/man/man1/ium-keyd.1.gz"
 gzip -9n < "$HERE/iumd.8" > "$R/usr/share/man/man8/iumd.8.gz"
 for f in preinst postinst prerm postrm; do install -m 0755 "$HERE/$f" "$R/DEBIAN/$f"; done
 install -m 0644 "$HERE/lintian-overrides" "$R/usr/share/lintian/overrides/ium"
@@ -68,7 +72,7 @@ Cflags: -I\${includedir}
 PC
 chmod 0644 "$R/$LIB/pkgconfig/libium.pc"
 
-DEPENDS=$(cd "$W/src" && dpkg-shlibdeps -O -e"$R/usr/bin/ium" -e"$R/usr/sbin/iumd" -e"$R/$LIB/libium.so.1" 2>/dev/null |
+DEPENDS=$(cd "$W/src" && dpkg-shlibdeps -O -e"$R/usr/bin/ium" -e"$R/usr/sbin/iumd" -e"$R/usr/bin/ium-keyd" -e"$R/$LIB/libium.so.1" 2>/dev/null |
     sed -n 's/^shlibs:Depends=//p')
 (cd "$R" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$R/DEBIAN/md5sums"
 cat > "$R/DEBIAN/control" <<CONTROL
@@ -88,7 +92,9 @@ Description: isolated user mode for Linux: secure processes and NT process queri
  This package contains the daemon iumd, with its systemd unit, which loads
  the guard and answers NT process queries, and the command-line client ium.
  It also contains libium, a C library with an ntddk.h header and a
- pkg-config file, for querying iumd from C.
+ pkg-config file, for querying iumd from C, and ium-keyd, a reference
+ trustlet: an Ed25519 signing key in secret memory inside a secure process
+ (its unit, ium-keyd.service, is installed but not enabled).
 CONTROL
 find "$R" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 dpkg-deb --build --root-owner-group -Zxz "$R" "$OUT"
