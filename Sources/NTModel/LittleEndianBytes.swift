@@ -20,7 +20,10 @@ struct LittleEndianWriter {
 
 extension Array where Element == UInt8 {
     /// The little-endian integer at `offset`, or nil when the bytes end before it (the one
-    /// integer reader of NT layouts and of the protocol's frames).
+    /// integer reader of NT layouts and of the protocol's frames). Inlinable, so that other
+    /// modules specialize it: called unspecialized from IUMProtocol it added about 2 µs to each
+    /// query through iumd (measured against the previous build, same CPU).
+    @inlinable
     public func littleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
         let size = MemoryLayout<T>.size
         guard offset >= 0, offset <= count - size else { return nil }
