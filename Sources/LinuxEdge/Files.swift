@@ -98,5 +98,5 @@ func systemCall<T>(_ body: () throws -> T) throws(Errno) -> T {
 
 extension Errno {
     /// The calling thread's errno.
-    public static var current: Errno { Errno(rawValue: errno) }
+    static var current: Errno { Errno(rawValue: errno) }
 }

@@ -78,12 +78,23 @@ struct LinuxEdgeTests {
 
     @Test("a pidfd follows a real child to its exit; the wait status becomes the shell's exit code")
     func pidfds() throws {
+        // The child exits with 7 once the parent closes the pipe: it runs until then, whatever
+        // the machine's load.
+        var pipeFDs: [Int32] = [-1, -1]
+        try #require(pipe(&pipeFDs) == 0)
         let child = fork()
-        if child == 0 { usleep(200_000); _exit(7) }
+        if child == 0 {
+            close(pipeFDs[1])
+            var byte: UInt8 = 0
+            _ = read(pipeFDs[0], &byte, 1)
+            _exit(7)
+        }
+        close(pipeFDs[0])
         let fd = try Processes.pidfd(child)
         defer { close(fd) }
         #expect(try Processes.hasExited(pidfd: fd) == false)
         #expect(Processes.readProbe(child), "the parent passes the read check on its own child")
+        close(pipeFDs[1])
         let status = try Processes.wait(child)
         #expect(Processes.exitCode(waitStatus: status) == 7)
         #expect(try Processes.hasExited(pidfd: fd) == true)
