@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "IUMProtocolTests", dependencies: ["IUMProtocol", "NTModel", "IUMWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IUMDaemonTests",
-            dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport", "GuardABI"],
+            dependencies: ["IUMDaemon", "IUMClient", "IUMProtocol", "NTModel", "ProcessTable", "KernelGuard", "TestSupport", "GuardABI", "LinuxEdge"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LinuxEdgeTests", dependencies: ["LinuxEdge", .product(name: "SystemPackage", package: "swift-system")],

@@ -241,4 +241,17 @@ ssize_t ium_recv_with_fd(int sock, void *buf, size_t len, int *fd) {
     return n;
 }
 
-pid_t ium_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+/* The thread id, asked once per thread (a syscall each time costs more than the task-view
+ * query it serves); a fork's child forgets the parent's. */
+static __thread pid_t cached_tid;
+static pthread_once_t tid_once = PTHREAD_ONCE_INIT;
+static void forget_tid(void) { cached_tid = 0; }
+static void register_forget_tid(void) { pthread_atfork(NULL, NULL, forget_tid); }
+
+pid_t ium_gettid(void) {
+    if (!cached_tid) {
+        pthread_once(&tid_once, register_forget_tid);
+        cached_tid = (pid_t)syscall(SYS_gettid);
+    }
+    return cached_tid;
+}

@@ -18,7 +18,9 @@
  * - User space has no SEH: pointers are probed the way ProbeForWrite touches pages, by
  *   copying the caller's bytes onto themselves with process_vm_writev(getpid()), which
  *   reports EFAULT instead of faulting. An unreadable or unwritable pointer gives
- *   STATUS_ACCESS_VIOLATION, never a crash; the results are written the same way.
+ *   STATUS_ACCESS_VIOLATION, never a crash; the results are written the same way. Pointers
+ *   into the live part of the calling thread's stack (above its stack pointer: mapped and
+ *   writable for sure) need no probe and are read and written directly.
  *   Alignment is checked by iumd, which gets the addresses.
  *
  * - Class 0 without a round trip: after the first NtOpenProcess the library asks iumd for this
@@ -78,6 +80,13 @@ struct handle_entry {
 };
 static struct handle_entry handles[IUM_MAX_HANDLES + 1];
 
+/* pidfds of handles closed here, kept for the next open of the same process id (a loop of
+ * open + query + close on one process opens none): used only after a read probe through it
+ * passes or is refused, which says its process still runs (ESRCH: gone, a new pidfd then). */
+#define IUM_SPARE_PIDFDS 8
+static struct { pid_t pid; int fd; } spare_pidfds[IUM_SPARE_PIDFDS];
+static unsigned spare_next;
+
 /* Handles closed here and not yet told to iumd (sent before the next request). */
 static uint64_t pending_closes[IUM_WIRE_CLOSE_BATCH_MAX];
 static uint32_t pending_count;
@@ -110,6 +119,27 @@ static void forget_handles_locked(void) {
         if (handles[i].pid != 0 && handles[i].pidfd >= 0) close(handles[i].pidfd);
         handles[i].pid = 0;
     }
+}
+
+/* Keeps the pidfd of a closed handle (closing the oldest spare). Lock held. */
+static void keep_spare_pidfd_locked(pid_t pid, int fd) {
+    unsigned i = spare_next++ % IUM_SPARE_PIDFDS;
+    if (spare_pidfds[i].pid != 0) close(spare_pidfds[i].fd);
+    spare_pidfds[i].pid = pid;
+    spare_pidfds[i].fd = fd;
+}
+
+/* A spare pidfd kept for process id `pid` (the caller owns it now), or -1. */
+static int take_spare_pidfd(pid_t pid) {
+    int fd = -1;
+    pthread_mutex_lock(&lock);
+    for (unsigned i = 0; i < IUM_SPARE_PIDFDS && fd < 0; i++) {
+        if (spare_pidfds[i].pid != pid) continue;
+        fd = spare_pidfds[i].fd;
+        spare_pidfds[i].pid = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return fd;
 }
 
 /* ---- This thread ------------------------------------------------------------------- */
@@ -172,14 +202,25 @@ static int safe_copy(void *dst, const void *src, size_t len) {
     return n == (ssize_t)len ? 0 : -1;
 }
 
-/* Whether len bytes at p can be read and written (ProbeForWrite). */
+/* Whether len bytes at p can be read and written (ProbeForWrite): the live stack can. */
 static int writable(void *p, size_t len) {
-    return p != NULL && safe_copy(p, p, len) == 0;
+    return p != NULL && (on_live_stack(p, len) || safe_copy(p, p, len) == 0);
 }
 
-/* Reads a caller structure without faulting. */
+/* Reads a caller structure without faulting (from the live stack, a plain copy). */
 static int readable_into(void *dst, const void *src, size_t len) {
-    return src != NULL && safe_copy(dst, src, len) == 0;
+    if (src == NULL) return 0;
+    if (!on_live_stack(src, len)) return safe_copy(dst, src, len) == 0;
+    memcpy(dst, src, len);
+    return 1;
+}
+
+/* Writes a result to a caller pointer without faulting: 0, or -1 (into the live stack, a
+ * plain store). */
+static int store(void *dst, const void *src, size_t len) {
+    if (!on_live_stack(dst, len)) return safe_copy(dst, src, len);
+    memcpy(dst, src, len);
+    return 0;
 }
 
 /* ---- Connection ---------------------------------------------------------------------- */
@@ -357,7 +398,7 @@ static int write_result(void *buffer, const void *result, size_t len, PULONG ret
  * stack is, without a probe), or faulting. */
 static uint8_t pointer_state(void *p, size_t len) {
     if (p == NULL) return IUM_WIRE_POINTER_NULL;
-    return len == 0 || on_live_stack(p, len) || writable(p, len) ? IUM_WIRE_POINTER_WRITABLE : IUM_WIRE_POINTER_FAULTS;
+    return len == 0 || writable(p, len) ? IUM_WIRE_POINTER_WRITABLE : IUM_WIRE_POINTER_FAULTS;
 }
 
 /*
@@ -405,8 +446,19 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
     if (ClientId != NULL && !readable_into(&cid, ClientId, sizeof cid)) return STATUS_ACCESS_VIOLATION;
 
     pid_t pid = ClientId && (uintptr_t)cid.UniqueProcess <= 0x7FFFFFFF ? (pid_t)(uintptr_t)cid.UniqueProcess : 0;
-    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-    int probed = pid > 0 && pid != self_pid() && pidfd >= 0 && ium_read_probe_pidfd(pidfd);
+    /* The read probe, through a pidfd the handle keeps (none for this process itself: the
+     * check always passes): a spare one when its process still runs, else a new one. */
+    int pidfd = -1, probed = 0;
+    if (pid > 0 && pid != self_pid()) {
+        pidfd = take_spare_pidfd(pid);
+        int verdict = pidfd >= 0 ? ium_probe_pidfd(pidfd) : -1;
+        if (verdict < 0) {
+            if (pidfd >= 0) close(pidfd);
+            pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+            verdict = pidfd >= 0 ? ium_probe_pidfd(pidfd) : 0;
+        }
+        probed = verdict == 1;
+    }
 
     struct ium_wire_open_request frame = {
         .header = header(IUM_WIRE_OPEN),
@@ -427,7 +479,7 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
     if (NT_SUCCESS(status) && !opened) status = STATUS_DEVICE_NOT_READY;
     if (!NT_SUCCESS(status)) {
         if (pidfd >= 0) close(pidfd);
-        safe_copy(ProcessHandle, &none, sizeof none);
+        store(ProcessHandle, &none, sizeof none);
         return status;
     }
     status = (NTSTATUS)r.status;
@@ -445,7 +497,7 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
         pthread_mutex_unlock(&lock);
     }
     if (pidfd >= 0) close(pidfd);
-    if (safe_copy(ProcessHandle, &h, sizeof h) != 0) return STATUS_ACCESS_VIOLATION;
+    if (store(ProcessHandle, &h, sizeof h) != 0) return STATUS_ACCESS_VIOLATION;
     return status;
 }
 
@@ -500,7 +552,7 @@ NTSTATUS NTAPI NtClose(HANDLE Handle) {
     /* (an iumd that gives view tables knows close batches) */
     if (!((uintptr_t)Handle & 3) && index > 0 && index <= IUM_MAX_HANDLES && conn_pid == self_pid() && handles[index].pid != 0 &&
         view_table) {
-        if (handles[index].pidfd >= 0) close(handles[index].pidfd);
+        if (handles[index].pidfd >= 0) keep_spare_pidfd_locked(handles[index].pid, handles[index].pidfd);
         handles[index].pid = 0;
         pending_closes[pending_count++] = (uint64_t)(uintptr_t)Handle;
         if (pending_count == IUM_WIRE_CLOSE_BATCH_MAX) send_with_closes_locked(NULL, 0);

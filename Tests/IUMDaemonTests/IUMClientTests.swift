@@ -10,7 +10,8 @@ import Glibc
 import Testing
 import NTModel
 import IUMProtocol
-import IUMClient
+@testable import IUMClient
+import LinuxEdge
 import TestSupport
 
 @Suite("IUMClient against iumd", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
@@ -44,5 +45,38 @@ struct IUMClientTests {
         #expect(try client.close(handle: handle) == .invalidHandle)
         #expect(try basic(client, handle).status == .invalidHandle)
         #expect(try client.openProcess(pid: 0, access: .queryLimitedInformation) == .failure(.invalidCID))
+    }
+
+    @Test("a close batch withdraws its handles' task-view grants: before the answer to the request after it, at once when it comes alone; while another handle names the process, or it is opened again, the grant stays")
+    func closeBatchWithdrawsGrants() throws {
+        let d = try TestDaemon()
+        let (child, _) = try startFixture(["sleep"])
+        let client = try IUMClient(socketPath: d.socket)
+        let granted = { client.views?.view(of: child.pid) != nil } // sched_getscheduler: the guard answers a grant only
+        let open = { try client.openProcess(pid: UInt64(child.pid), access: .queryLimitedInformation).get() }
+        let batch = { (h: Handle) in try client.sendFrame(CloseBatch(handles: [h]).encode(requestId: 0)) }
+
+        var handle = try open()
+        #expect(granted(), "an open handle grants its process to the client's table")
+        try batch(handle)
+        _ = try client.status()
+        #expect(!granted(), "withdrawn before the answer to the next request")
+
+        handle = try open()
+        try batch(handle)
+        var waited = 0
+        while granted(), waited < 500 { usleep(10_000); waited += 1 }
+        #expect(!granted(), "a batch alone is withdrawn without waiting for another request")
+
+        handle = try open()
+        let second = try open()
+        try batch(handle)
+        _ = try client.status()
+        #expect(granted(), "another handle to the process keeps the grant")
+        try batch(second)
+        handle = try open()
+        #expect(granted(), "closed and opened again: granted")
+        #expect(try client.close(handle: handle) == .success)
+        #expect(!granted(), "the last handle closed: withdrawn")
     }
 }

@@ -19,7 +19,7 @@ static inline int ium_exit_code(int wait_status) {
 /* pidfd_open(2): a file descriptor that refers to the process `pid`. */
 int ium_pidfd_open(pid_t pid, unsigned int flags);
 
-/* The calling thread's id. */
+/* The calling thread's id (asked of the kernel once per thread; right in a fork's child). */
 pid_t ium_gettid(void);
 
 /* ioprio_get(IOPRIO_WHO_PROCESS, pid): the I/O priority (class << 13 | data). */

@@ -41,6 +41,13 @@ static inline int ium_read_probe_pidfd(int pidfd) {
     return r == 0 || errno == EPERM;
 }
 
+/* The same probe, telling a refusal from a process that is gone (ESRCH: it exited, or has no
+ * address space): 1 passed, 0 refused, -1 gone. */
+static inline int ium_probe_pidfd(int pidfd) {
+    if (ium_read_probe_pidfd(pidfd)) return 1;
+    return errno == ESRCH ? -1 : 0;
+}
+
 /* The same check on process `pid`, through a pidfd opened for it: 1 when it passes, else 0. */
 static inline int ium_read_probe(pid_t pid) {
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
