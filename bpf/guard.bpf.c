@@ -176,12 +176,14 @@ struct {
     __type(value, u32);
 } ium_resume SEC(".maps");
 
-// A caller-view probe's target between the syscall's entry and exit, keyed by thread id.
+// A caller-view probe's target between the syscall's entry and exit, keyed by thread id: its
+// tgid, and IUM_PROBE_SHARED_FILES when the caller's file table is shared (kill backend).
+#define IUM_PROBE_SHARED_FILES (1ull << 32)
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, IUM_INFLIGHT_ENTRIES);
     __type(key, u32);
-    __type(value, u32);
+    __type(value, u64);
 } ium_probe_pending SEC(".maps");
 
 // kfuncs that resolve a pid (6.2+: global; 6.13+: in the caller's namespace) and send a
@@ -1574,6 +1576,14 @@ int ium_enter_pidfd_getfd(struct ium_sys_enter *ctx)
  * the kernel's ptrace check): the target at entry, the kernel's verdict at exit. mm_access
  * fails a denied read check with EACCES (ESRCH: no address space); EPERM afterwards only
  * means the caller lacks CAP_SYS_NICE, so the read check passed.
+ *
+ * The kernel looks the pidfd up after the entry program: another task sharing the caller's
+ * file table (a thread, an io_uring worker) could put a readable process's pidfd under that
+ * number in between and the old one back before the exit, and the verdict on the readable
+ * process would be recorded for the unreadable one — its stack address then shown to the
+ * caller. A table no other task shares cannot change during the call, so only a probe from
+ * one is recorded; from a shared table the caller gets the public view (its record without
+ * the fields the check guards), never more than it may see.
  */
 SEC("tp/syscalls/sys_enter_process_madvise")
 int ium_enter_process_madvise(struct ium_sys_enter *ctx)
@@ -1584,9 +1594,12 @@ int ium_enter_process_madvise(struct ium_sys_enter *ctx)
     if (!target)
         return 0;
     u32 tid = (u32)bpf_get_current_pid_tgid();
-    u32 target_tgid = BPF_CORE_READ(target, tgid);
+    u64 pending = (u32)BPF_CORE_READ(target, tgid);
     bpf_task_release(target);
-    bpf_map_update_elem(&ium_probe_pending, &tid, &target_tgid, BPF_ANY);
+    struct files_struct *files = bpf_get_current_task_btf()->files;
+    if (!files || files->count.counter != 1)
+        pending |= IUM_PROBE_SHARED_FILES;
+    bpf_map_update_elem(&ium_probe_pending, &tid, &pending, BPF_ANY);
     return 0;
 }
 
@@ -1594,10 +1607,11 @@ SEC("tp/syscalls/sys_exit_process_madvise")
 int ium_exit_process_madvise(struct ium_sys_exit *ctx)
 {
     u32 tid = (u32)bpf_get_current_pid_tgid();
-    u32 *pending = bpf_map_lookup_elem(&ium_probe_pending, &tid);
+    u64 *pending = bpf_map_lookup_elem(&ium_probe_pending, &tid);
     if (!pending)
         return 0;
-    s32 target_tgid = (s32)*pending;
+    s32 target_tgid = (s32)(u32)*pending;
+    bool shared = *pending & IUM_PROBE_SHARED_FILES;
     bpf_map_delete_elem(&ium_probe_pending, &tid);
     if (ctx->ret != 0 && ctx->ret != -EPERM)
         return 0;
@@ -1605,9 +1619,10 @@ int ium_exit_process_madvise(struct ium_sys_exit *ctx)
     if (!target)
         return 0;
     struct task_struct *me = bpf_get_current_task_btf();
-    record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
-                 BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
-    fill_view(target, true);
+    if (!shared)
+        record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
+                     BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
+    fill_view(target, !shared);
     bpf_task_release(target);
     return 0;
 }

@@ -44,6 +44,7 @@ public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
             return [
                 "io_uring: an IORING_OP_OPENAT of /proc/PID/mem is not seen (no syscall tracepoint runs), so its reads succeed",
                 "a process sharing the attacker's fd table (clone CLONE_FILES without CLONE_THREAD) keeps an fd the attacker opened before it was killed",
+                "pidfd_getfd is checked on the process the pidfd names at syscall entry: another thread can swap the pidfd before the kernel looks it up",
                 "sigqueue/rt_sigqueueinfo/pidfd_send_signal with a payload, and SIGIO/F_SETSIG signals, are not intercepted: the signal is delivered",
                 "the tag reaches a new child after it is visible (sched_process_fork), a window the lsm backend does not have",
                 "pids in a child PID namespace are only resolved on Linux 6.13+ (bpf_task_from_vpid)",

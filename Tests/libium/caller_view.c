@@ -4,7 +4,14 @@
  * libium with what the kernel itself shows this user (issue: iumd must never tell a caller
  * what the kernel would hide from it).
  *
- *   caller_view [--uid N]     run as uid N (root only), then compare
+ *   caller_view [--uid N] [--shared-files BACKEND]
+ *       --uid N                 run as uid N (root only), then compare
+ *       --shared-files BACKEND  with a second thread (the file table shared): under the kill
+ *                               backend the guard records no read probe from a shared table (a
+ *                               thread could swap the pidfd under the kernel's lookup), so iumd
+ *                               must show no field that check guards for another process: the
+ *                               expected view is the kernel's without them. Under lsm the
+ *                               kernel's own check is seen: the kernel's view, as without it.
  *
  * Per process, read from /proc before and after the NT calls (a process that changed or
  * exited in between is skipped and counted):
@@ -29,6 +36,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +143,7 @@ static void unicode_text(const unsigned char *buf, char *out, size_t size) {
 
 static int failures;
 static long long boot_filetime; /* the FILETIME of boot */
+static int public_only;         /* expect no field the read check guards of another process */
 
 static void mismatch(pid_t pid, const char *what, const char *got, const char *want) {
     printf("FAIL pid %d %s: iumd %s, kernel %s\n", pid, what, got, want);
@@ -193,6 +203,11 @@ static int compare_views(pid_t pid, struct view *before, struct view *after) {
     NtClose(h);
 
     if (kernel_view(pid, after) != 0 || !same(before, after)) return 0;
+    if (public_only && pid != getpid()) {
+        after->start_stack = 0;
+        after->exe[0] = 0;
+        after->elf32 = -1;
+    }
     /* Classes 7, 29 and 31 need QUERY_INFORMATION: the NT rule, not the kernel's view. */
     NTSTATUS want_full = full ? STATUS_SUCCESS : STATUS_ACCESS_DENIED;
     if (!NT_SUCCESS(s0) || !NT_SUCCESS(s26) || !NT_SUCCESS(s27) || !NT_SUCCESS(s43) || !NT_SUCCESS(s24) ||
@@ -250,13 +265,36 @@ static int compare_views(pid_t pid, struct view *before, struct view *after) {
     return 1;
 }
 
+static void *idle_thread(void *fd) {
+    char byte;
+    while (read((int)(intptr_t)fd, &byte, 1) < 0) {}
+    return NULL;
+}
+
 int main(int argc, char **argv) {
-    if (argc > 2 && !strcmp(argv[1], "--uid")) {
-        uid_t uid = (uid_t)atoi(argv[2]);
-        if (setgid(uid) || setuid(uid)) {
-            perror("setuid");
+    const char *shared_backend = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--uid")) {
+            uid_t uid = (uid_t)atoi(argv[i + 1]);
+            if (setgid(uid) || setuid(uid)) {
+                perror("setuid");
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--shared-files")) {
+            shared_backend = argv[i + 1];
+        } else {
+            fprintf(stderr, "usage: caller_view [--uid N] [--shared-files kill|lsm]\n");
             return 2;
         }
+    }
+    if (shared_backend) {
+        int p[2];
+        pthread_t thread;
+        if (pipe(p) != 0 || pthread_create(&thread, NULL, idle_thread, (void *)(intptr_t)p[0]) != 0) {
+            perror("thread");
+            return 2;
+        }
+        public_only = !strcmp(shared_backend, "kill");
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct timespec real, boot;
@@ -275,7 +313,8 @@ int main(int argc, char **argv) {
         else skipped++;
     }
     closedir(dir);
-    printf("compared %d processes as uid %u (%d skipped: gone or changed): %d mismatches\n", compared,
-           (unsigned)getuid(), skipped, failures);
+    printf("compared %d processes as uid %u%s (%d skipped: gone or changed): %d mismatches\n", compared,
+           (unsigned)getuid(), shared_backend ? (public_only ? " from a shared file table (public view)" : " from a shared file table") : "",
+           skipped, failures);
     return failures ? 1 : 0;
 }

@@ -74,7 +74,7 @@ struct file___61 { struct fown_struct f_owner; }; /* 6.1: embedded */
 struct vm_area_struct { unsigned long vm_flags; struct file *vm_file; };
 
 struct fdtable { unsigned int max_fds; struct file **fd; };
-struct files_struct { struct fdtable *fdt; };
+struct files_struct { atomic_t count; struct fdtable *fdt; };
 
 struct pid_namespace { unsigned int level; };
 struct upid { int nr; struct pid_namespace *ns; };
