@@ -176,13 +176,15 @@ struct {
     __type(value, u32);
 } ium_resume SEC(".maps");
 
-// A caller-view probe's target between the syscall's entry and exit, keyed by thread id: its
-// tgid, and IUM_PROBE_SHARED_FILES when the caller's file table is shared (kill backend).
+// A caller-view probe's target between the syscall's entry and exit, on the probing thread
+// (kill backend): IUM_PROBE_PENDING, the pidfd's global pid number, and IUM_PROBE_SHARED_FILES
+// when the caller's file table is shared. Task storage: no hash update and delete per probe.
+#define IUM_PROBE_PENDING (1ull << 33)
 #define IUM_PROBE_SHARED_FILES (1ull << 32)
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, IUM_INFLIGHT_ENTRIES);
-    __type(key, u32);
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC); // required for task storage
+    __type(key, int);
     __type(value, u64);
 } ium_probe_pending SEC(".maps");
 
@@ -1549,17 +1551,22 @@ static __always_inline struct file *current_file(long fd)
     return file;
 }
 
-// The task (acquired) a pidfd of the current task names, or NULL: the inode's i_private on
-// pidfs (6.9+), the file's private_data on an anon-inode pidfd before.
-static __always_inline struct task_struct *task_of_pidfd(long fd)
+// The struct pid a pidfd of the current task names, or NULL: the inode's i_private on pidfs
+// (6.9+), the file's private_data on an anon-inode pidfd before.
+static __always_inline struct pid *pid_of_pidfd(long fd)
 {
     struct file *file = current_file(fd);
     if (!file)
         return 0;
     struct inode *inode = BPF_CORE_READ(file, f_inode);
-    struct pid *pid = BPF_CORE_READ(inode, i_sb, s_magic) == PID_FS_MAGIC
-        ? BPF_CORE_READ(inode, i_private) : BPF_CORE_READ(file, private_data);
-    return task_of(pid);
+    return BPF_CORE_READ(inode, i_sb, s_magic) == PID_FS_MAGIC ? BPF_CORE_READ(inode, i_private)
+                                                               : BPF_CORE_READ(file, private_data);
+}
+
+// The task (acquired) a pidfd of the current task names, or NULL.
+static __always_inline struct task_struct *task_of_pidfd(long fd)
+{
+    return task_of(pid_of_pidfd(fd));
 }
 
 SEC("tp/syscalls/sys_enter_pidfd_getfd")
@@ -1590,35 +1597,37 @@ int ium_enter_process_madvise(struct ium_sys_enter *ctx)
 {
     if (ctx->args[2] != 0) // an iovec: a real madvise, not a probe
         return 0;
-    struct task_struct *target = task_of_pidfd((long)ctx->args[0]);
-    if (!target)
+    struct pid *pid = pid_of_pidfd((long)ctx->args[0]);
+    if (!pid)
         return 0;
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    u64 pending = (u32)BPF_CORE_READ(target, tgid);
-    bpf_task_release(target);
-    struct files_struct *files = bpf_get_current_task_btf()->files;
+    struct task_struct *me = bpf_get_current_task_btf();
+    u64 *pending = bpf_task_storage_get(&ium_probe_pending, me, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!pending)
+        return 0;
+    u64 value = IUM_PROBE_PENDING | (u32)BPF_CORE_READ(pid, numbers[0].nr);
+    struct files_struct *files = me->files;
     if (!files || files->count.counter != 1)
-        pending |= IUM_PROBE_SHARED_FILES;
-    bpf_map_update_elem(&ium_probe_pending, &tid, &pending, BPF_ANY);
+        value |= IUM_PROBE_SHARED_FILES;
+    *pending = value;
     return 0;
 }
 
 SEC("tp/syscalls/sys_exit_process_madvise")
 int ium_exit_process_madvise(struct ium_sys_exit *ctx)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    u64 *pending = bpf_map_lookup_elem(&ium_probe_pending, &tid);
-    if (!pending)
+    struct task_struct *me = bpf_get_current_task_btf();
+    u64 *pending = bpf_task_storage_get(&ium_probe_pending, me, 0, 0);
+    if (!pending || !(*pending & IUM_PROBE_PENDING))
         return 0;
-    s32 target_tgid = (s32)(u32)*pending;
-    bool shared = *pending & IUM_PROBE_SHARED_FILES;
-    bpf_map_delete_elem(&ium_probe_pending, &tid);
-    if (ctx->ret != 0 && ctx->ret != -EPERM)
+    u64 value = *pending;
+    *pending = 0;
+    bool shared = value & IUM_PROBE_SHARED_FILES;
+    if ((ctx->ret != 0 && ctx->ret != -EPERM) || !ium_ksym_exists(bpf_task_from_pid))
         return 0;
-    struct task_struct *target = task_from_caller_pid(target_tgid);
+    // The pidfd's global pid number, whatever the caller's PID namespace.
+    struct task_struct *target = bpf_task_from_pid((s32)(u32)value);
     if (!target)
         return 0;
-    struct task_struct *me = bpf_get_current_task_btf();
     if (!shared)
         record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
                      BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
