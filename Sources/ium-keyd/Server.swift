@@ -18,6 +18,8 @@ struct Allowlist {
 /// The socket server: one thread, `poll` over the listener and at most `maxClients`
 /// connections. A peer that is not allowed gets one refusal and is closed; a client that does
 /// not read its replies is dropped; running out of file descriptors never stops the server.
+/// With every slot taken, a new allowed client takes the slot of the connection that has been
+/// quiet longest, so connections held open and idle cannot lock others out.
 struct Server: ~Copyable {
     static let maxClients = 64
     let key: SigningKey
@@ -25,20 +27,23 @@ struct Server: ~Copyable {
     let listener: Int32
 
     func run() -> Never {
-        var clients: [Int32] = []
+        var clients: [Int32] = []            // the oldest request (or admission) first
         var buffer = [UInt8](repeating: 0, count: Wire.maxRequest + 1)
         while true {
             var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
                 + clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&fds, nfds_t(fds.count), -1) >= 0 else { continue } // EINTR
             var closed: Set<Int32> = []
+            var active: [Int32] = []
             for entry in fds.dropFirst() where entry.revents != 0 {
-                if !serve(entry.fd, &buffer) { closed.insert(entry.fd) }
+                if serve(entry.fd, &buffer) { active.append(entry.fd) } else { closed.insert(entry.fd) }
             }
             for fd in closed { close(fd) }
-            clients.removeAll { closed.contains($0) }
+            clients.removeAll { closed.contains($0) || active.contains($0) }
+            clients += active
             if fds[0].revents & Int16(POLLIN) != 0, let fd = admit() {
-                if clients.count < Self.maxClients { clients.append(fd) } else { close(fd) }
+                if clients.count == Self.maxClients { close(clients.removeFirst()) }
+                clients.append(fd)
             }
         }
     }

@@ -26,6 +26,8 @@
  *                                         (0600), prints its inverse in hex (4: no secret memory)
  *     heapkey INVHEX                      the control: holds the secret in heap memory until
  *                                         stdin closes
+ *     holdconns SOCKET N                  opens N connections to the SOCK_SEQPACKET socket and
+ *                                         holds them idle until stdin closes
  *     bpf KIND PID ADDR [BINARY]          loads evil.bpf.o (next to this program) program KIND
  *                                         (tp_read tp_write rawtp_read kprobe_read uprobe_read
  *                                         iter_read; socket_filter, lsm_load: only loads), prints
@@ -73,8 +75,10 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -392,6 +396,22 @@ static int hold_in_heap(const char *invhex) {
     return 0;
 }
 
+/* Opens n SOCK_SEQPACKET connections to the Unix socket at path and holds them, idle, until
+ * stdin closes (a peer trying to use up a server's connection slots). */
+static int hold_connections(const char *path, int n) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { perror("connect"); return 2; }
+    }
+    printf("holding %d connections\n", n);
+    fflush(stdout);
+    char c;
+    while (read(0, &c, 1) > 0) {}
+    return 0;
+}
+
 static int via_bpf(const char *kind, pid_t pid, unsigned long addr, const char *binary) {
     char self[PATH_MAX], path[PATH_MAX + 16];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -630,6 +650,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "scanmem") && argc - a > 3) return via_scanmem(pid, argv[a + 2], argv[a + 3]);
     if (!strcmp(mode, "keyfile")) return make_keyfile(x);
     if (!strcmp(mode, "heapkey")) return hold_in_heap(x);
+    if (!strcmp(mode, "holdconns") && argc - a > 2) return hold_connections(x, atoi(argv[a + 2]));
     if (!strcmp(mode, "bpf") && argc - a > 3)
         return via_bpf(x, (pid_t)atoi(argv[a + 2]), strtoul(argv[a + 3], NULL, 0), argc - a > 4 ? argv[a + 4] : "");
     if (!strcmp(mode, "untag") && argc - a > 3) return via_untag(x, argv[a + 2], (pid_t)atoi(argv[a + 3]));

@@ -97,6 +97,21 @@ tl_is_secure "$KPID" && tl_pass "ium query of ium-keyd shows IsSecureProcess 1" 
 out=$(tl_as 65534 "$KEYD" sign --socket "$SOCK" "pay 100 to mallory" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q 'may not use this key' && tl_pass "it refuses a peer it does not allow (uid 65534)" "$out" \
     || tl_fail "it refuses uid 65534" "$out"
+# An allowed peer holding more connections than ium-keyd has slots (64), idle, does not lock
+# another client out: the newcomer takes the slot that has been quiet longest.
+mkfifo "$W/hold.in"
+"$ATTACK" holdconns "$SOCK" 80 < "$W/hold.in" > "$W/hold.out" 2>&1 &
+hold=$!
+exec 7> "$W/hold.in"
+i=0
+while ! grep -q holding "$W/hold.out" && [ $i -lt 200 ] && kill -0 $hold 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+if grep -q 'holding 80' "$W/hold.out" && signs "pay 5 to bob"; then
+    tl_pass "80 idle connections of an allowed peer do not lock another client out"
+else
+    tl_fail "80 idle connections of an allowed peer do not lock another client out" "$(cat "$W/hold.out") $sig"
+fi
+exec 7>&-
+wait $hold
 
 # Root's attacks on the running trustlet.
 timeout 120 gdb -p "$KPID" -batch -ex "gcore $W/gdb.core" > "$W/gdb.out" 2>&1
