@@ -295,7 +295,8 @@ static __always_inline struct ium_lifecycle *lifecycle_record(u32 type, struct t
     count(IUM_COUNTER_RECORDS);
     e->header.type = type;
     e->header.pid = p->tgid;
-    e->header.time_ns = bpf_ktime_get_boot_ns();
+    // A fork's time is the child's start (copy_process set it just now): no clock read.
+    e->header.time_ns = type == IUM_RECORD_FORK ? p->start_boottime : bpf_ktime_get_boot_ns();
     e->tid = p->pid;
     e->code = 0;
     e->start_ns = p->group_leader->start_boottime;

@@ -27,7 +27,7 @@ struct Server: ~Copyable {
     let listener: Int32
 
     func run() -> Never {
-        var clients: [Int32] = []            // the oldest request (or admission) first
+        var clients: [Int32] = [] // the longest quiet first
         var buffer = [UInt8](repeating: 0, count: Wire.maxRequest + 1)
         while true {
             var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]

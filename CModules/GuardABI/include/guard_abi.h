@@ -56,7 +56,7 @@ enum ium_record_type {
 struct ium_record_header {
     __u32 type;    /* enum ium_record_type */
     __u32 pid;     /* denial: the caller's tgid; lifecycle: the process */
-    __u64 time_ns; /* bpf_ktime_get_boot_ns() */
+    __u64 time_ns; /* bpf_ktime_get_boot_ns(); a fork record: the child's start_boottime */
 };
 
 #define IUM_COMM_LEN 16
