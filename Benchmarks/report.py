@@ -3,6 +3,7 @@
 """Turns Benchmarks/run.sh's raw JSON lines into ratios, a table and results.json."""
 import json
 import platform
+import statistics
 import sys
 
 raw, out = sys.argv[1], sys.argv[2]
@@ -70,10 +71,10 @@ for r in by.get("vm", []):
         rounds.setdefault(r.get("round", 1), {})[r["bench"]] = r
 
 def vm_ratio(name, top, bottom, field, unit="x", target=None, test=None, scale=1):
-    values = sorted(scale * rd[top][field] / rd[bottom][field] for rd in rounds.values() if top in rd and bottom in rd)
+    values = [scale * rd[top][field] / rd[bottom][field] for rd in rounds.values() if top in rd and bottom in rd]
     if not values:
         return
-    median = values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+    median = statistics.median(values)
     label = f"{name} (median of {len(values)})" if len(values) > 1 else name
     add(label, median, unit, target, None if test is None else test(median))
 

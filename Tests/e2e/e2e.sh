@@ -204,23 +204,24 @@ for uid in 65534 1000; do
     tl_as $uid sh -c 'sleep 1000; :' "$long" > /dev/null 2>&1 &
     tl_track $!
 done
-for uid in 0 65534 1000; do
-    if [ $uid = 0 ]; then "$CALLER_VIEW" > "$W/view.out" 2>&1; else "$CALLER_VIEW" --uid $uid > "$W/view.out" 2>&1; fi
+# view_row LABEL PREFIX [ARGS…]: caller_view ARGS as one row: at least 150 processes compared,
+# none differing (LABEL names a failure; a pass shows PREFIX and the summary).
+view_row() {
+    label=$1 prefix=$2
+    shift 2
+    "$CALLER_VIEW" "$@" > "$W/view.out" 2>&1
     rc=$?
     summary=$(tail -n 1 "$W/view.out")
     n=$(echo "$summary" | sed -n 's/^compared \([0-9]*\) .*/\1/p')
-    if [ $rc -eq 0 ] && [ "${n:-0}" -ge 150 ]; then tl_pass "uid $uid: $summary"
-    else tl_fail "uid $uid: iumd shows what the kernel shows" "$(grep FAIL "$W/view.out" | head -n 3 | tr '\n' ' ') $summary"; fi
-done
+    if [ $rc -eq 0 ] && [ "${n:-0}" -ge 150 ]; then tl_pass "$prefix$summary"
+    else tl_fail "$label" "$(grep FAIL "$W/view.out" | head -n 3 | tr '\n' ' ') $summary"; fi
+}
+view_row "uid 0: iumd shows what the kernel shows" "uid 0: "
+for uid in 65534 1000; do view_row "uid $uid: iumd shows what the kernel shows" "uid $uid: " --uid $uid; done
 # A caller whose file table another thread shares: under kill its read probe is not believed
 # (a thread could swap the pidfd under the kernel's lookup and borrow another process's
 # verdict), so it sees the public view of every other process; under lsm the kernel's own.
-"$CALLER_VIEW" --shared-files "$BACKEND" > "$W/view.out" 2>&1
-rc=$?
-summary=$(tail -n 1 "$W/view.out")
-n=$(echo "$summary" | sed -n 's/^compared \([0-9]*\) .*/\1/p')
-if [ $rc -eq 0 ] && [ "${n:-0}" -ge 150 ]; then tl_pass "$summary"
-else tl_fail "a shared file table: iumd shows what the $BACKEND backend may" "$(grep FAIL "$W/view.out" | head -n 3 | tr '\n' ' ') $summary"; fi
+view_row "a shared file table: iumd shows what the $BACKEND backend may" "" --shared-files "$BACKEND"
 
 # The in-client query (libium's task view) and the socket path give the kernel's view right
 # after each change completed: thousands of random changes under load, then with iumd stopped
