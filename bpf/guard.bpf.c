@@ -70,6 +70,14 @@ struct {
     __type(value, struct ium_probe);
 } ium_probes SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, IUM_PROBE_CACHE);
+    __type(key, u32);
+    __type(value, struct ium_probe_cache_entry);
+} ium_probe_cache SEC(".maps");
+
 // Task views (guard_abi.h): a private mmapable array per client of iumd, each client's slot
 // (by tgid), and what each slot may ask about (pid -> start time).
 struct ium_view_records {
@@ -323,6 +331,17 @@ static __always_inline void record_probe(u32 caller_tgid, u64 caller_start, u32 
         .start_stack = start_stack,
     };
     bpf_map_update_elem(&ium_probes, &key, &probe, BPF_ANY);
+    u32 slot = ium_probe_slot(caller_tgid, target_tgid);
+    struct ium_probe_cache_entry *c = bpf_map_lookup_elem(&ium_probe_cache, &slot);
+    if (!c)
+        return;
+    u32 seq = c->seq;
+    if ((seq & 1) || __sync_val_compare_and_swap(&c->seq, seq, seq + 1) != seq)
+        return;
+    c->caller_tgid = caller_tgid;
+    c->target_tgid = target_tgid;
+    c->probe = probe;
+    __sync_fetch_and_add(&c->seq, 1);
 }
 
 // get_dumpable(mm): the two low bits of mm->flags (a bitmap since 6.18).

@@ -13,7 +13,8 @@ import ProcessTable
 /// Before a request that returns such fields, the client probes: `process_madvise(pidfd,
 /// NULL, 0, MADV_COLD, 0)` changes nothing and fails with EACCES exactly when that check fails.
 /// When the kernel lets the probe pass, the guard records it (`ium_probes`, with the
-/// `start_stack` the kernel would then have shown the peer); the request says the probe passed.
+/// `start_stack` the kernel would then have shown the peer, mirrored into `ium_probe_cache`,
+/// which iumd reads without a system call); the request says the probe passed.
 /// iumd believes "it passed" only with a record that matches the two processes (pid and start
 /// time), is at most ``freshness`` old and newer than the target's last exec that iumd knows
 /// of. A client that did not probe, or whose probe failed, sees only the public fields.
@@ -49,16 +50,21 @@ struct CallerViews: Sendable {
         return CallerView(mayRead: true, startStack: stack, visible: visible)
     }
 
-    /// The start_stack recorded by a passed probe that iumd believes, or nil.
+    /// The start_stack recorded by a passed probe that iumd believes, or nil: from the guard's
+    /// mapped probe cache when its record will do (no system call), else from `ium_probes`.
     private func believedProbe(of target: ProcessIdentity, claimed: Bool) -> UInt64? {
-        guard claimed, let peerStart = peerStartTicks,
-              let probe = try? guardRef.readProbe(caller: peer.pid, target: target.pid),
-              probe.callerStartNanoseconds / ProcFS.nanosecondsPerTick == peerStart,
-              probe.targetStartNanoseconds / ProcFS.nanosecondsPerTick == target.startTime,
-              bootNanoseconds() &- probe.timeNanoseconds <= Self.freshness,
-              probe.timeNanoseconds > directory.lastExec(pid: target.pid, startTicks: target.startTime) ?? 0
-        else { return nil }
-        return probe.startStack
+        guard claimed, let peerStart = peerStartTicks else { return nil }
+        func believed(_ probe: ReadProbe?) -> UInt64? {
+            guard let probe,
+                  probe.callerStartNanoseconds / ProcFS.nanosecondsPerTick == peerStart,
+                  probe.targetStartNanoseconds / ProcFS.nanosecondsPerTick == target.startTime,
+                  bootNanoseconds() &- probe.timeNanoseconds <= Self.freshness,
+                  probe.timeNanoseconds > directory.lastExec(pid: target.pid, startTicks: target.startTime) ?? 0
+            else { return nil }
+            return probe.startStack
+        }
+        return believed(guardRef.cachedProbe(caller: peer.pid, target: target.pid))
+            ?? believed(try? guardRef.readProbe(caller: peer.pid, target: target.pid))
     }
 }
 

@@ -137,7 +137,7 @@ public final class ProcessDirectory: Sendable {
     /// process, another error when it could not be read.
     /// - Parameter pid: The process id.
     public func object(pid: Int32) throws(ProcessTableError) -> ProcessObject {
-        if let existing = state.withLock({ $0.objects[pid]?.object }), existing.isRunning {
+        if let existing = state.withLock({ $0.objects[pid]?.object }), existing.isRunningNow {
             return existing
         }
         let creator = state.withLock { $0.entries[pid]?.creatorPid }

@@ -47,6 +47,13 @@ public struct ReadProbe: Hashable, Sendable {
     public var targetStartNanoseconds: UInt64
     /// The target's `start_stack` when the probe passed (what `/proc/PID/stat` showed the caller).
     public var startStack: UInt64
+
+    init(_ probe: ium_probe) {
+        timeNanoseconds = probe.time_ns
+        callerStartNanoseconds = probe.caller_start_ns
+        targetStartNanoseconds = probe.target_start_ns
+        startStack = probe.start_stack
+    }
 }
 
 extension KernelGuard {
@@ -148,7 +155,19 @@ extension KernelGuard {
             if errno == ENOENT { return nil }
             throw GuardError(.mapFailed, "cannot read the probe of \(caller) on \(target)", errno: errno)
         }
-        return ReadProbe(timeNanoseconds: probe.time_ns, callerStartNanoseconds: probe.caller_start_ns,
-                         targetStartNanoseconds: probe.target_start_ns, startStack: probe.start_stack)
+        return ReadProbe(probe)
+    }
+
+    /// The same record from the guard's probe cache, without a system call: nil when the
+    /// cache's entry for the pair holds another pair's record (or the guard has no cache). It
+    /// may be older than ``readProbe(caller:target:)``'s (a write skipped under contention):
+    /// a caller that finds it wanting asks ``readProbe(caller:target:)``.
+    public func cachedProbe(caller: Int32, target: Int32) -> ReadProbe? {
+        guard let probeCache else { return nil }
+        var probe = ium_probe()
+        guard ium_probe_cache_read(probeCache, UInt32(bitPattern: caller), UInt32(bitPattern: target), &probe) == 1 else {
+            return nil
+        }
+        return ReadProbe(probe)
     }
 }

@@ -108,10 +108,18 @@ public final class ProcessObject: Sendable {
         state.withLock { $0.exit == nil } && (try? Processes.hasExited(pidfd: pidfd)) == false
     }
 
+    /// Whether the process still runs, asked of the kernel the way an open needs it anyway: its
+    /// task view (kept as the facts: an open right after needs no second ask) when the guard
+    /// gives one, else its pidfd and `/proc` (``snapshot(freshSince:viewSuffices:)``).
+    public var isRunningNow: Bool {
+        !snapshot(viewSuffices: true).hasExited
+    }
+
     /// The facts as of now: read again while the process runs, the last ones after it exited.
     /// - Parameters:
-    ///   - freshSince: Facts read at or after this time (CLOCK_MONOTONIC nanoseconds, e.g.
-    ///     when the request began: the object was just opened for it) are current enough.
+    ///   - freshSince: Facts made current at or after this time (CLOCK_MONOTONIC nanoseconds,
+    ///     e.g. when the request began: the object was just opened or checked for it) are
+    ///     current enough. Only with `viewSuffices`: they may come from the task view alone.
     ///   - viewSuffices: The caller needs only what the kernel's task view gives (class 0,
     ///     the open's access check): no `/proc` read when the view allows it
     ///     (``ProcReader/refreshed(_:pid:)``).
@@ -120,12 +128,17 @@ public final class ProcessObject: Sendable {
         if let exited {
             return ProcessSnapshot(record: record, facts: last, exit: exited, reader: reader)
         }
-        if let freshSince, lastReadAt >= freshSince { return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader) }
-        if viewSuffices, let facts = reader.refreshed(last, pid: identity.pid) {
-            state.withLock { $0.facts = facts }
-            return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+        if viewSuffices, let freshSince, lastReadAt >= freshSince {
+            return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader)
         }
         let readAt = monotonicNanoseconds()
+        if viewSuffices, let facts = reader.refreshed(last, pid: identity.pid) {
+            state.withLock { s in
+                s.facts = facts
+                s.readAt = readAt
+            }
+            return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
+        }
         let pidfdSays = try? Processes.hasExited(pidfd: pidfd)
         if pidfdSays == false {
             do {

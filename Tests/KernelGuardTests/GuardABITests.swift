@@ -13,6 +13,7 @@ struct GuardABITests {
         #expect(MemoryLayout<ium_lifecycle>.size == 56)
         #expect(MemoryLayout<ium_denial>.size == 192)
         #expect(MemoryLayout<ium_probe>.size == 32)
+        #expect(MemoryLayout<ium_probe_cache_entry>.size == 48)
         #expect(MemoryLayout<ium_settings>.size == 16)
         #expect(MemoryLayout<ium_state>.size == 48)
         #expect(MemoryLayout<ium_lifecycle>.offset(of: \.start_ns) == 24)
@@ -63,6 +64,27 @@ struct GuardABITests {
         #expect(map(IUM_VIEW_HAS_MM, policy: 1).base_priority == 24 && map(IUM_VIEW_HAS_MM, policy: 5).base_priority == 4)
         #expect(map(IUM_VIEW_HAS_MM, nice: -15).base_priority == 13 && map(IUM_VIEW_HAS_MM, nice: -1).base_priority == 10)
         #expect(map(IUM_VIEW_HAS_MM, nice: 9).base_priority == 6 && map(IUM_VIEW_HAS_MM, nice: 10).base_priority == 4)
+    }
+
+    @Test("the probe cache answers only for the pair its entry names, and not while the guard writes it (task_view.h)")
+    func probeCacheReader() {
+        var cache = [ium_probe_cache_entry](repeating: ium_probe_cache_entry(), count: Int(IUM_PROBE_CACHE))
+        let slot = Int(ium_probe_slot(100, 200))
+        #expect(slot < Int(IUM_PROBE_CACHE))
+        let record = ium_probe(time_ns: 1, caller_start_ns: 2, target_start_ns: 3, start_stack: 0x7FFF_1000)
+        cache[slot] = ium_probe_cache_entry(seq: 2, caller_tgid: 100, target_tgid: 200, reserved: 0, probe: record)
+        func read(_ caller: UInt32, _ target: UInt32) -> ium_probe? {
+            var out = ium_probe()
+            return ium_probe_cache_read(&cache, caller, target, &out) == 1 ? out : nil
+        }
+        #expect(read(100, 200)?.start_stack == 0x7FFF_1000)
+        #expect(read(100, 200)?.caller_start_ns == 2 && read(100, 200)?.target_start_ns == 3)
+        #expect(read(100, 201) == nil, "an empty entry")
+        // Another pair whose slot is the same (target pids 16384 apart) holds the entry.
+        #expect(ium_probe_slot(100, 200 + UInt32(IUM_PROBE_CACHE)) == UInt32(slot))
+        #expect(read(100, 200 + UInt32(IUM_PROBE_CACHE)) == nil)
+        cache[slot].seq = 3
+        #expect(read(100, 200) == nil, "odd: the guard is writing it")
     }
 
     @Test("a denial record decodes field by field; a short or unknown record does not crash")

@@ -120,6 +120,28 @@ struct KernelGuardTests {
         #expect(g.counters().denials == before.denials + 1)
     }
 
+    @Test("a passed read probe is recorded for iumd and mirrored in the probe cache it maps; a refused one in neither")
+    func probeRecords() throws {
+        let t = try TestGuard()
+        let g = t.g
+        let (target, _) = try startFixture(["sleep"])
+        defer { target.signal(SIGKILL); _ = target.wait() }
+        // Probers are single-threaded fixtures: under kill a probe from a shared file table is not recorded.
+        let (prober, line) = try startFixture(["probe", "\(target.pid)"])
+        defer { prober.signal(SIGKILL); _ = prober.wait() }
+        #expect(line == "probe passed")
+        let recorded = try #require(try g.readProbe(caller: prober.pid, target: target.pid))
+        #expect(recorded.startStack != 0)
+        #expect(g.cachedProbe(caller: prober.pid, target: target.pid) == recorded, "the cache holds the same record")
+        #expect(g.cachedProbe(caller: target.pid, target: prober.pid) == nil, "nor does it answer for another pair")
+        let nobody = try spawnChild(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", try fixtureProgram(),
+                                     "probe", "\(target.pid)"])
+        defer { nobody.signal(SIGKILL); _ = nobody.wait() }
+        #expect(nobody.readLine() == "probe refused")
+        #expect(try g.readProbe(caller: nobody.pid, target: target.pid) == nil)
+        #expect(g.cachedProbe(caller: nobody.pid, target: target.pid) == nil)
+    }
+
     @Test("fork, exec and exit of a process are events with the creator and the exit status")
     func lifecycleEvents() throws {
         let t = try TestGuard()

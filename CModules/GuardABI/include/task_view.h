@@ -87,6 +87,23 @@ static inline int ium_view_ask(const volatile struct ium_view *table, uint32_t t
     return -1;
 }
 
+/* iumd's read of the guard's probe cache (guard_abi.h), mapped read-only: 1 with *out when
+ * the entry of (caller, target) holds that pair's record, else 0 (look in ium_probes). */
+static inline int ium_probe_cache_read(const volatile struct ium_probe_cache_entry *cache, uint32_t caller_tgid,
+                                       uint32_t target_tgid, struct ium_probe *out) {
+    const volatile struct ium_probe_cache_entry *e = &cache[ium_probe_slot(caller_tgid, target_tgid)];
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+        if (seq & 1) continue; /* the guard is writing it */
+        uint32_t caller = e->caller_tgid, target = e->target_tgid;
+        memcpy(out, (const void *)&e->probe, sizeof *out);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq) continue;
+        return caller == caller_tgid && target == target_tgid;
+    }
+    return 0;
+}
+
 /* NT's BasePriority for a Linux scheduling policy and nice value: the real-time and deadline
  * policies are 24 (REALTIME), SCHED_IDLE 4 (IDLE); otherwise by nice: ≤ -15 13 (HIGH),
  * < 0 10 (ABOVE_NORMAL), 0 8 (NORMAL), 1..9 6 (BELOW_NORMAL), ≥ 10 4 (IDLE). */
