@@ -85,6 +85,12 @@ vm_ratio("[vm lsm] 4 KiB pwrite+pread, guarded / unguarded", "rw4k_guarded", "rw
 vm_ratio("[vm lsm] bpf() map lookup, guarded / unguarded", "bpfcall_guarded", "bpfcall_unguarded", "mean_ns")
 vm_ratio("[vm lsm] bpf() map lookup, sealed / unsealed", "bpfcall_sealed", "bpfcall_guarded", "mean_ns")
 vm_ratio("[vm lsm] getpid, sealed / unguarded", "getpid_sealed", "getpid_unguarded", "mean_ns", "x", "<= 1.10", lambda r: r <= 1.10)
+# The query paths under lsm (one vCPU: same CPU), each against its own round's baseline.
+vm_ratio("[vm lsm] query through iumd / raw round trip, p50", "query_socket", "echo", "p50_ns", "x", "<= 1.3", lambda r: r <= 1.3)
+vm_ratio("[vm lsm] open+query+close / raw round trip, p50", "cycle", "echo", "p50_ns", "x", "<= 1.5", lambda r: r <= 1.5)
+for who in ("self", "other"):
+    vm_ratio(f"[vm lsm] /proc parse / in-client query, p50 ({who})", "proc", f"query_inclient_{who}", "p50_ns", "x", ">= 20",
+             lambda r: r >= 20)
 for rate in (1000, 5000, 20000):
     for run in (1, 2, 3):
         s, t = one(f"storm_{rate}_run{run}"), one(f"storm_{rate}_table_run{run}")

@@ -12,6 +12,24 @@ measure() {
     $B rw4k 200000 | sed "s/\"rw4k\"/\"rw4k_$2\"/" | out "$1"
     $B bpfcall 500000 | sed "s/\"bpfcall\"/\"bpfcall_$2\"/" | out "$1"
 }
+# queries ROUND: the query paths through the guarded iumd, each beside the raw round trip and
+# the /proc parse of the same round (one vCPU: every placement is "same CPU"). Under lsm the
+# read probe passes through the LSM hook only, without the kill backend's syscall tracepoints.
+queries() {
+    $B echo-server /tmp/echo.sock > /tmp/echo.out &
+    e=$!
+    while [ ! -s /tmp/echo.out ]; do sleep 0.01; done
+    sleep 100000 &
+    o=$!
+    IUM_SOCKET=/tmp/bench.sock IUM_IN_CLIENT=0 $B query 5000 $o | sed 's/"query"/"query_socket"/' | out "$1"
+    IUM_SOCKET=/tmp/bench.sock $B cycle 5000 $o | out "$1"
+    $B echo /tmp/echo.sock 5000 | out "$1"
+    IUM_SOCKET=/tmp/bench.sock $B query 5000 | sed 's/"query"/"query_inclient_self"/' | out "$1"
+    IUM_SOCKET=/tmp/bench.sock $B query 5000 $o | sed 's/"query"/"query_inclient_other"/' | out "$1"
+    $B proc $o 5000 | out "$1"
+    kill $e $o
+    rm -f /tmp/echo.sock /tmp/echo.out
+}
 start_iumd() {
     iumd --pin-dir /sys/fs/bpf/ium-bench --socket /tmp/bench.sock --database /tmp/bench.sqlite >> /tmp/iumd.log 2>&1 &
     d=$!
@@ -24,7 +42,9 @@ start_iumd() {
 measure 1 unguarded
 start_iumd
 measure 1 guarded
+queries 1
 measure 2 guarded
+queries 2
 kill -TERM $d
 wait $d
 iumd --pin-dir /sys/fs/bpf/ium-bench --unload > /dev/null 2>&1
@@ -34,6 +54,7 @@ measure 3 unguarded
 start_iumd
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 measure 3 guarded
+queries 3
 kill -TERM $d
 wait $d
 bpftool prog show --json | python3 -c '
