@@ -185,8 +185,10 @@ struct {
 } ium_resume SEC(".maps");
 
 // A caller-view probe's target between the syscall's entry and exit, on the probing thread
-// (kill backend): IUM_PROBE_PENDING, the pidfd's global pid number, and IUM_PROBE_SHARED_FILES
-// when the caller's file table is shared. Task storage: no hash update and delete per probe.
+// (kill backend): IUM_PROBE_PENDING, the pidfd's global pid number, IUM_PROBE_SHARED_FILES
+// when the caller's file table is shared, IUM_PROBE_NO_RECORD for a view-only probe. Task
+// storage: no hash update and delete per probe.
+#define IUM_PROBE_NO_RECORD (1ull << 34)
 #define IUM_PROBE_PENDING (1ull << 33)
 #define IUM_PROBE_SHARED_FILES (1ull << 32)
 struct {
@@ -609,6 +611,13 @@ static __always_inline bool is_read_probe(struct task_struct *caller)
     return regs && regs->orig_ax == NR_process_madvise && regs->dx == 0;
 }
 
+// Whether the current probe asks for a record for iumd (its advice, guard_abi.h).
+static __always_inline bool probe_records(struct task_struct *caller)
+{
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(caller);
+    return regs && regs->r10 != IUM_PROBE_VIEW_ONLY;
+}
+
 static __always_inline u32 inode_marks(struct inode *inode)
 {
     u32 *marks = inode ? bpf_inode_storage_get(&ium_inode_marks, inode, 0, 0) : 0;
@@ -777,8 +786,9 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
         ((mode & PTRACE_MODE_READ) && !(mode & PTRACE_MODE_ATTACH) && is_inspector(caller))) {
         if (probe) {
             struct mm_struct *mm = child->mm;
-            record_probe(caller->tgid, caller->group_leader->start_boottime, child->tgid,
-                         child->group_leader->start_boottime, mm ? mm->start_stack : 0);
+            if (probe_records(caller))
+                record_probe(caller->tgid, caller->group_leader->start_boottime, child->tgid,
+                             child->group_leader->start_boottime, mm ? mm->start_stack : 0);
             fill_view(child, true);
         }
         return 0;
@@ -1628,6 +1638,8 @@ int ium_enter_process_madvise(struct ium_sys_enter *ctx)
     struct files_struct *files = me->files;
     if (!files || files->count.counter != 1)
         value |= IUM_PROBE_SHARED_FILES;
+    if (ctx->args[3] == IUM_PROBE_VIEW_ONLY)
+        value |= IUM_PROBE_NO_RECORD;
     *pending = value;
     return 0;
 }
@@ -1648,7 +1660,7 @@ int ium_exit_process_madvise(struct ium_sys_exit *ctx)
     struct task_struct *target = bpf_task_from_pid((s32)(u32)value);
     if (!target)
         return 0;
-    if (!shared)
+    if (!shared && !(value & IUM_PROBE_NO_RECORD))
         record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
                      BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
     fill_view(target, !shared);

@@ -21,8 +21,9 @@
  *                                  and exits (a burst of guard records)
  *   testproc orphan                forks a sleeping child, prints "pid <child>", and exits on
  *                                  SIGTERM leaving the child to be reparented
- *   testproc probe PID             runs the caller-view read probe of PID (task_view.h) from this
- *                                  single-threaded process, prints "probe passed|refused|gone"
+ *   testproc probe PID [ADVICE]    runs the caller-view read probe of PID (task_view.h) from this
+ *                                  single-threaded process with ADVICE (guard_abi.h; default 20,
+ *                                  IUM_PROBE_RECORD), prints "probe passed|refused|gone"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -125,7 +126,7 @@ int main(int argc, char **argv) {
         }
     } else if (!strcmp(mode, "probe") && argc > 2) {
         int fd = (int)syscall(SYS_pidfd_open, atoi(argv[2]), 0);
-        long r = fd < 0 ? -1 : syscall(SYS_process_madvise, fd, NULL, 0, 20 /* MADV_COLD */, 0);
+        long r = fd < 0 ? -1 : syscall(SYS_process_madvise, fd, NULL, 0, argc > 3 ? atoi(argv[3]) : 20, 0);
         ready(r == 0 || (r < 0 && errno == EPERM) ? "probe passed" : (fd < 0 || errno == ESRCH) ? "probe gone" : "probe refused");
     } else if (!strcmp(mode, "wx")) {
         long mdwe = prctl(66 /* PR_GET_MDWE */, 0, 0, 0, 0);

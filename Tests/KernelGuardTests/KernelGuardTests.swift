@@ -10,6 +10,7 @@ import Glibc
 #endif
 import Testing
 import Synchronization
+import GuardABI
 @testable import KernelGuard
 import TestSupport
 
@@ -120,7 +121,7 @@ struct KernelGuardTests {
         #expect(g.counters().denials == before.denials + 1)
     }
 
-    @Test("a passed read probe is recorded for iumd and mirrored in the probe cache it maps; a refused one in neither")
+    @Test("a passed read probe is recorded for iumd and mirrored in the probe cache it maps; a refused or view-only one in neither")
     func probeRecords() throws {
         let t = try TestGuard()
         let g = t.g
@@ -140,6 +141,11 @@ struct KernelGuardTests {
         #expect(nobody.readLine() == "probe refused")
         #expect(try g.readProbe(caller: nobody.pid, target: target.pid) == nil)
         #expect(g.cachedProbe(caller: nobody.pid, target: target.pid) == nil)
+        let (viewOnly, passed) = try startFixture(["probe", "\(target.pid)", "\(IUM_PROBE_VIEW_ONLY)"])
+        defer { viewOnly.signal(SIGKILL); _ = viewOnly.wait() }
+        #expect(passed == "probe passed")
+        #expect(try g.readProbe(caller: viewOnly.pid, target: target.pid) == nil, "the in-client query's probe: no record")
+        #expect(g.cachedProbe(caller: viewOnly.pid, target: target.pid) == nil)
     }
 
     @Test("fork, exec and exit of a process are events with the creator and the exit status")

@@ -142,7 +142,7 @@ enum pid_type { PIDTYPE_PID, PIDTYPE_TGID, PIDTYPE_PGID, PIDTYPE_SID, PIDTYPE_MA
 
 struct kernel_siginfo { int si_signo; int si_errno; int si_code; };
 struct linux_binprm { struct file *file; const char *filename; int unsafe; };
-struct pt_regs { unsigned long dx; unsigned long orig_ax; };
+struct pt_regs { unsigned long r10; unsigned long dx; unsigned long orig_ax; };
 
 struct perf_event_attr { u32 type; u64 sample_type; };
 struct hw_perf_event { struct task_struct *target; };

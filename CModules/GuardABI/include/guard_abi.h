@@ -135,6 +135,14 @@ struct ium_denial {
  * the guard records it here, with the target's start_stack as the kernel would have shown it;
  * iumd gives a caller the fields that check guards only when a recent record for
  * (caller, target) exists, and then the start_stack recorded. */
+/* A probe's advice (process_madvise's fourth argument; either changes nothing without an
+ * iovec) says what the guard does when it passes: IUM_PROBE_RECORD (MADV_COLD) fills the
+ * caller's task view and records the pass for iumd, which a request to iumd relies on;
+ * IUM_PROBE_VIEW_ONLY (MADV_PAGEOUT) fills the view only (the in-client query: iumd reads
+ * nothing of it). */
+#define IUM_PROBE_RECORD 20
+#define IUM_PROBE_VIEW_ONLY 21
+
 struct ium_probe_key {
     __u32 caller_tgid;
     __u32 target_tgid;

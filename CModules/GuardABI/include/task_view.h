@@ -6,7 +6,7 @@
  *
  * Asking: the calling thread's record is records[tid % IUM_VIEW_RECORDS] of its private,
  * read-only mapped table. The thread first runs its read probe of the process (when it has a
- * pidfd of it): process_madvise(pidfd, NULL, 0, MADV_COLD, 0) reaches the kernel's ptrace
+ * pidfd of it): process_madvise(pidfd, NULL, 0, IUM_PROBE_VIEW_ONLY, 0) reaches the kernel's ptrace
  * read check and, when the check passes, the guard fills the record with the fields that
  * check guards (start_stack, ADDR32). When it fails (or without a pidfd),
  * sched_getscheduler(pid) has the guard fill the record without them. Either syscall returns
@@ -27,18 +27,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-
 /* The size to mmap for a client's table: IUM_VIEW_RECORDS * sizeof(struct ium_view). */
 
 /* Runs the kernel's ptrace read check (PTRACE_MODE_READ_FSCREDS) of the calling process on the
- * process `pidfd` names: 1 when it passes (0, or EPERM for a missing CAP_SYS_NICE, which the
- * kernel checks after it), else 0. */
-static inline int ium_read_probe_pidfd(int pidfd) {
-    long r = syscall(SYS_process_madvise, pidfd, NULL, 0, MADV_COLD, 0);
+ * process `pidfd` names, with `advice` IUM_PROBE_RECORD or IUM_PROBE_VIEW_ONLY (guard_abi.h):
+ * 1 when it passes (0, or EPERM for a missing CAP_SYS_NICE, which the kernel checks after
+ * it), else 0. */
+static inline int ium_probe_advised(int pidfd, int advice) {
+    long r = syscall(SYS_process_madvise, pidfd, NULL, 0, advice, 0);
     return r == 0 || errno == EPERM;
+}
+
+/* The probe before a request to iumd: the guard records a pass for iumd. */
+static inline int ium_read_probe_pidfd(int pidfd) {
+    return ium_probe_advised(pidfd, IUM_PROBE_RECORD);
 }
 
 /* The same probe, telling a refusal from a process that is gone (ESRCH: it exited, or has no
@@ -69,7 +71,7 @@ static inline int ium_view_ask(const volatile struct ium_view *table, uint32_t t
     const volatile struct ium_view *r = &table[tid % IUM_VIEW_RECORDS];
     for (int attempt = 0; attempt < 4; attempt++) {
         uint32_t before = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
-        int readable = pidfd >= 0 && ium_read_probe_pidfd(pidfd);
+        int readable = pidfd >= 0 && ium_probe_advised(pidfd, IUM_PROBE_VIEW_ONLY);
         if (!readable && syscall(SYS_sched_getscheduler, pid) < 0) return -1;
         uint32_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
         if (seq == before) break; /* nothing was written: no answer */
