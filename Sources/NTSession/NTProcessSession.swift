@@ -75,6 +75,8 @@ public final class NTProcessSession {
     /// (no address space, no more ptrace check) the view it had is kept, as a handle keeps its
     /// rights.
     private var lastViews: [ProcessIdentity: CallerView] = [:]
+    /// How many of this session's handles name each process (its last view goes with the last).
+    private var handleCounts: [ProcessIdentity: Int] = [:]
 
     /// `DEBUG_ALL_ACCESS`, the access of a debug object handle returned by class 30.
     public static let debugAllAccess = AccessMask(rawValue: 0x001F_000F)
@@ -148,12 +150,16 @@ public final class NTProcessSession {
             return .failure(error.errno.map { [EMFILE, ENFILE, ENOMEM].contains($0) } == true ? .insufficientResources : .unsuccessful)
         }
         let snapshot = snapshot(of: object, probePassed: probePassed, freshSince: started, viewSuffices: true)
-        guard snapshot.callerView.visible else { return .failure(.invalidCID) }
-        let granted = ProcessAccessPolicy.grant(
-            desired: desiredAccess, caller: relation(to: snapshot), targetIsSecure: snapshot.facts.taggedSecure)
-        return granted.flatMap { access in
-            handles.insert(.process(object), access: access).map { OpenedProcess(handle: $0, grantedAccess: access, snapshot: snapshot) }
-        }
+        let opened = snapshot.callerView.visible ? ProcessAccessPolicy.grant(
+            desired: desiredAccess, caller: relation(to: snapshot), targetIsSecure: snapshot.facts.taggedSecure
+        ).flatMap { access in
+            handles.insert(.process(object), access: access).map { handle in
+                handleCounts[object.identity, default: 0] += 1
+                return OpenedProcess(handle: handle, grantedAccess: access, snapshot: snapshot)
+            }
+        } : .failure(.invalidCID)
+        if handleCounts[object.identity] == nil { lastViews[object.identity] = nil } // no handle keeps this view
+        return opened
     }
 
     /// The processes this session's handles name, once per handle.
@@ -192,11 +198,16 @@ public final class NTProcessSession {
     /// - Returns: `STATUS_SUCCESS` or `STATUS_INVALID_HANDLE`.
     @discardableResult
     public func close(_ handle: Handle) -> NTStatus {
+        let closing = identity(of: handle)
         let status = handles.close(handle)
-        let held = Set(handles.all.compactMap { entry -> ProcessIdentity? in
-            if case .process(let object) = entry.1.object { return object.identity } else { return nil }
-        })
-        lastViews = lastViews.filter { held.contains($0.key) }
+        if status == .success, let closing, let count = handleCounts[closing] {
+            if count > 1 {
+                handleCounts[closing] = count - 1
+            } else {
+                handleCounts[closing] = nil
+                lastViews[closing] = nil
+            }
+        }
         return status
     }
 
@@ -204,6 +215,7 @@ public final class NTProcessSession {
     public func closeAll() {
         for (handle, _) in handles.all { handles.close(handle) }
         lastViews.removeAll()
+        handleCounts.removeAll()
     }
 
     // MARK: - Resolution
