@@ -10,6 +10,10 @@
  *   bench proc PID N              read and parse /proc/PID/stat and status for the same facts x N
  *   bench throughput CLIENTS SEC  CLIENTS processes doing open+query+close for SEC seconds
  *   bench getpid N                mean ns per getpid()
+ *   bench probe PID N             mean ns per read probe of PID (process_madvise through a pidfd,
+ *                                 guard_abi.h: view-only and recording) and per
+ *                                 sched_getscheduler(PID): the syscalls under the in-client query
+ *                                 (this process is no client of iumd: no view is written)
  *   bench forkexec N              mean us per fork + exec /bin/true + wait
  *   bench rw4k N                  mean ns per 4 KiB pwrite + pread of an unrelated file (/tmp)
  *   bench bpfcall N               mean ns per bpf(BPF_MAP_LOOKUP_ELEM) on an array map of its own
@@ -244,6 +248,23 @@ static int getpid_bench(long n) {
     return 0;
 }
 
+static int probe_bench(pid_t pid, long n) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) { perror("pidfd_open"); return 2; }
+    const struct { const char *name; long advice; } probes[] = {{"view_only", 21}, {"recording", 20}};
+    for (int k = 0; k < 2; k++) {
+        for (long i = 0; i < 1000; i++) syscall(SYS_process_madvise, fd, NULL, 0, probes[k].advice, 0);
+        uint64_t a = now_ns();
+        for (long i = 0; i < n; i++) syscall(SYS_process_madvise, fd, NULL, 0, probes[k].advice, 0);
+        printf("{\"bench\":\"probe_%s\",\"n\":%ld,\"mean_ns\":%.1f}\n", probes[k].name, n, (double)(now_ns() - a) / (double)n);
+    }
+    uint64_t a = now_ns();
+    for (long i = 0; i < n; i++) syscall(SYS_sched_getscheduler, pid);
+    printf("{\"bench\":\"getscheduler\",\"n\":%ld,\"mean_ns\":%.1f}\n", n, (double)(now_ns() - a) / (double)n);
+    close(fd);
+    return 0;
+}
+
 static int forkexec_bench(long n) {
     uint64_t a = now_ns();
     for (long i = 0; i < n; i++) {
@@ -356,6 +377,7 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "proc") && argc > 3) return proc_bench(atoi(argv[2]), atol(argv[3]));
     if (!strcmp(m, "throughput") && argc > 3) return throughput(atoi(argv[2]), atoi(argv[3]));
     if (!strcmp(m, "getpid") && argc > 2) return getpid_bench(atol(argv[2]));
+    if (!strcmp(m, "probe") && argc > 3) return probe_bench(atoi(argv[2]), atol(argv[3]));
     if (!strcmp(m, "forkexec") && argc > 2) return forkexec_bench(atol(argv[2]));
     if (!strcmp(m, "rw4k") && argc > 2) return rw4k_bench(atol(argv[2]));
     if (!strcmp(m, "bpfcall") && argc > 2) return bpfcall_bench(atol(argv[2]));

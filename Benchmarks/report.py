@@ -60,6 +60,14 @@ for r in sorted(by.get("floor", []), key=lambda r: r["name"]):
 g, u = one("getpid_guarded"), one("getpid_unguarded")
 if g and u:
     add("[host kill] getpid, guarded / unguarded", g["mean_ns"] / u["mean_ns"], "x", "<= 1.10", g["mean_ns"] / u["mean_ns"] <= 1.10)
+# The syscalls under the in-client query, with and without the guard: the floor of target 2.
+probes = {(r["key"], r["bench"]): r for key in ("probe_guarded", "probe_unguarded") for r in by.get(key, [])}
+for bench, label in (("probe_view_only", "read probe, view-only (in-client query)"),
+                     ("probe_recording", "read probe, recording (before a request)"), ("getscheduler", "sched_getscheduler")):
+    for state in ("guarded", "unguarded"):
+        r = probes.get((f"probe_{state}", bench))
+        if r:
+            add(f"[host kill] {label}, {state}, ns", r["mean_ns"], "ns")
 g, u = one("forkexec_guarded"), one("forkexec_unguarded")
 if g and u:
     add("[host kill] fork+exec+exit rate, % of unguarded", 100 * u["mean_us"] / g["mean_us"], "%", ">= 97", u["mean_us"] / g["mean_us"] >= 0.97)

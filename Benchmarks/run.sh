@@ -105,6 +105,9 @@ for state in guarded unguarded; do
     if [ $state = unguarded ]; then stop_daemon; unload; fi
     log "getpid and fork+exec, $state"
     taskset -c 0 "$B" getpid $([ "$quick" = 1 ] && echo 1000000 || echo 10000000) | record "getpid_$state"
+    sleep 100000 &
+    taskset -c 0 "$B" probe $! 200000 | record "probe_$state"
+    kill $!
     taskset -c 0 "$B" forkexec $([ "$quick" = 1 ] && echo 300 || echo 2000) | record "forkexec_$state"
 done
 
