@@ -89,6 +89,7 @@ public final class KernelGuard: @unchecked Sendable {
     let lockFD: Int32
     /// The guard's probe cache (guard_abi.h), mapped read-only, when it has one.
     let probeCache: UnsafePointer<ium_probe_cache_entry>?
+    static let probeCacheBytes = Int(IUM_PROBE_CACHE) * MemoryLayout<ium_probe_cache_entry>.stride
     /// The pinned maps, by pin name.
     let maps: [String: Int32]
     let tagLock = Mutex(())
@@ -100,8 +101,7 @@ public final class KernelGuard: @unchecked Sendable {
         self.reason = reason
         self.maps = maps
         // The probe cache, mapped read-only (a guard pinned by an older iumd has none).
-        let cacheBytes = Int(IUM_PROBE_CACHE) * MemoryLayout<ium_probe_cache_entry>.stride
-        if let fd = maps["ium_probe_cache"], let base = mmap(nil, cacheBytes, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED {
+        if let fd = maps["ium_probe_cache"], let base = mmap(nil, Self.probeCacheBytes, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED {
             probeCache = UnsafeRawPointer(base).assumingMemoryBound(to: ium_probe_cache_entry.self)
         } else {
             probeCache = nil
@@ -110,7 +110,7 @@ public final class KernelGuard: @unchecked Sendable {
 
     deinit {
         if let probeCache {
-            munmap(UnsafeMutableRawPointer(mutating: probeCache), Int(IUM_PROBE_CACHE) * MemoryLayout<ium_probe_cache_entry>.stride)
+            munmap(UnsafeMutableRawPointer(mutating: probeCache), Self.probeCacheBytes)
         }
         for fd in maps.values { close(fd) }
         close(lockFD)
