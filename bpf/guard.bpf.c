@@ -27,6 +27,9 @@
 #error "build with exactly one of -DIUM_LSM and -DIUM_KILL"
 #endif
 
+// A compiler barrier: keeps the stores on either side in program order (x86 keeps them so).
+#define ium_barrier() asm volatile("" ::: "memory")
+
 char LICENSE[] SEC("license") = "GPL";
 
 // ---- Settings (fixed at load) and state (iumd writes it) -------------------------------
@@ -45,13 +48,23 @@ struct {
     __type(value, struct ium_tag);
 } ium_tags SEC(".maps");
 
-// Records for iumd: denials (192 bytes) and process lifecycle (56 bytes). 1 MiB (a power of
-// two, a page multiple): about 18,000 lifecycle records between two reads.
+// Records for iumd: denials (192 bytes) and the lifecycle ring's wake records (16 bytes).
+// 1 MiB (a power of two, a page multiple): about 5,000 denials between two reads.
 #define IUM_RINGBUF_BYTES (1 << 20)
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, IUM_RINGBUF_BYTES);
 } ium_events SEC(".maps");
+
+// Fork, exec and exit records, one ring per CPU (guard_abi.h). The loader sizes it to the
+// possible CPUs (max_entries = CPUs * (IUM_LIFECYCLE_SLOTS + 1)); this is the size of one.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, IUM_LIFECYCLE_SLOTS + 1);
+    __type(key, u32);
+    __type(value, struct ium_lifecycle_slot);
+} ium_lifecycle_ring SEC(".maps");
 
 // Counters (enum ium_counter), per CPU; user space sums them.
 struct {
@@ -224,6 +237,10 @@ static __always_inline void count(u32 counter)
 
 static __always_inline struct ium_tag *tag_of(struct task_struct *task)
 {
+    // Most tasks have no task storage at all: no tag, without the helper call (which costs
+    // more than the rest of a lifecycle program where returns run a Spectre/SRSO thunk).
+    if (!task->bpf_storage)
+        return 0;
     return bpf_task_storage_get(&ium_tags, task, 0, 0);
 }
 
@@ -234,7 +251,7 @@ static __always_inline u32 tag_flags(struct task_struct *task)
     if (tag)
         return tag->flags;
     struct task_struct *leader = task->group_leader;
-    tag = leader ? tag_of(leader) : 0;
+    tag = leader && leader != task ? tag_of(leader) : 0;
     return tag ? tag->flags : 0;
 }
 
@@ -288,49 +305,72 @@ static __always_inline struct ium_denial *deny_record(struct task_struct *target
     return e;
 }
 
-// Lifecycle records are frequent (every fork, exec, exit) and only feed iumd's table: they do
-// not wake the reader (a wakeup is an IPI, costly in a VM) until this much is waiting; iumd
-// also drains every 200 ms. Denials are rare and always wake it.
-#define IUM_LIFECYCLE_WAKEUP_BYTES (64 << 10)
-
-static __always_inline struct ium_lifecycle *lifecycle_record(u32 type, struct task_struct *p)
+// Lifecycle records are frequent (every fork, exec, exit) and only feed iumd's table: each
+// CPU writes them to its own ring in ium_lifecycle_ring (guard_abi.h says why and how iumd
+// reads them). A record is reserved by an atomic add on the CPU's head, so two writers on one
+// CPU never share a slot (the fork/exec/exit tracepoints run with preemption disabled today;
+// this does not depend on it), then written between its slot's seq going to 0 and to its
+// index + 1. The stores are ordered for the reader by x86's TSO (the guard is built for
+// x86-64) and the compiler barriers.
+static __always_inline struct ium_lifecycle_slot *lifecycle_record(u32 type, struct task_struct *p,
+                                                                  struct task_struct *current, u64 *index)
 {
     if (!settings.lifecycle_events)
         return 0;
-    struct ium_lifecycle *e = bpf_ringbuf_reserve(&ium_events, sizeof(*e), 0);
-    if (!e) {
-        count(IUM_COUNTER_EVENTS_DROPPED);
+    u32 cpu = bpf_get_smp_processor_id();
+    u32 first = cpu * (IUM_LIFECYCLE_SLOTS + 1);
+    struct ium_lifecycle_slot *head = bpf_map_lookup_elem(&ium_lifecycle_ring, &first);
+    if (!head)
         return 0;
-    }
-    count(IUM_COUNTER_RECORDS);
+    *index = __sync_fetch_and_add(&head->seq, 1);
+    u32 entry = ium_lifecycle_entry(cpu, *index);
+    struct ium_lifecycle_slot *slot = bpf_map_lookup_elem(&ium_lifecycle_ring, &entry);
+    if (!slot) // never: the entry is in the same CPU's block as its head
+        return 0;
+    *(volatile u64 *)&slot->seq = 0;
+    ium_barrier();
+    struct ium_lifecycle *e = &slot->record;
     e->header.type = type;
     e->header.pid = p->tgid;
-    // A fork's time is the child's start (copy_process set it just now): no clock read.
-    e->header.time_ns = type == IUM_RECORD_FORK ? p->start_boottime : bpf_ktime_get_boot_ns();
+    // A fork's time is the child's start (copy_process set it just now); exec and exit records
+    // carry none: a clock read is the costliest step a lifecycle program would have (a helper
+    // call), and iumd's table does not depend on the order of records (ProcessDirectory.apply).
+    // An exec is ordered by its exec id instead (code).
+    e->header.time_ns = type == IUM_RECORD_FORK ? p->start_boottime : 0;
     e->tid = p->pid;
-    e->code = 0;
+    e->code = type == IUM_RECORD_EXEC ? (s32)p->self_exec_id : 0;
     e->start_ns = p->group_leader->start_boottime;
-    e->uid = (u32)bpf_get_current_uid_gid();
+    // The creating (fork) or acting task's uid, what bpf_get_current_uid_gid() would give,
+    // read directly: one helper call fewer.
+    const struct cred *cred = current->real_cred;
+    e->uid = cred ? cred->uid.val : 0;
     e->reserved = 0;
     __builtin_memcpy(e->comm, p->comm, sizeof(e->comm));
-    return e;
+    return slot;
 }
 
-static __always_inline void submit_lifecycle(struct ium_lifecycle *e)
+// Publishes the record lifecycle_record() returned (record `index` of this CPU); every
+// IUM_LIFECYCLE_WAKE_EVERY records, a wake record for iumd.
+static __always_inline void submit_lifecycle(struct ium_lifecycle_slot *slot, u64 index)
 {
-    u64 pending = bpf_ringbuf_query(&ium_events, BPF_RB_AVAIL_DATA);
-    bpf_ringbuf_submit(e, pending >= IUM_LIFECYCLE_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+    u64 written = index + 1;
+    ium_barrier();
+    *(volatile u64 *)&slot->seq = written;
+    if ((written & (IUM_LIFECYCLE_WAKE_EVERY - 1)) == 0) {
+        struct ium_record_header wake = {.type = IUM_RECORD_WAKE};
+        bpf_ringbuf_output(&ium_events, &wake, sizeof(wake), BPF_RB_FORCE_WAKEUP);
+    }
 }
 
 // Records that the kernel let `caller`'s read probe of `target` pass, and what
 // /proc/PID/stat would then have shown the caller as start_stack.
 static __always_inline void record_probe(u32 caller_tgid, u64 caller_start, u32 target_tgid, u64 target_start,
-                                         u64 start_stack)
+                                         u64 start_stack, u64 target_exec_id)
 {
     struct ium_probe_key key = {.caller_tgid = caller_tgid, .target_tgid = target_tgid};
     struct ium_probe probe = {
         .time_ns = bpf_ktime_get_boot_ns(), .caller_start_ns = caller_start, .target_start_ns = target_start,
-        .start_stack = start_stack,
+        .start_stack = start_stack, .target_exec_id = target_exec_id,
     };
     bpf_map_update_elem(&ium_probes, &key, &probe, BPF_ANY);
     u32 slot = ium_probe_slot(caller_tgid, target_tgid);
@@ -490,20 +530,22 @@ int BPF_PROG(ium_process_fork, struct task_struct *parent, struct task_struct *c
     // exit program emits no record for a kernel thread, so its entry would outlive it).
     if (child->pid != child->tgid || (child->flags & PF_KTHREAD))
         return 0;
-    struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_FORK, child);
-    if (!e)
+    u64 index;
+    struct ium_lifecycle_slot *slot = lifecycle_record(IUM_RECORD_FORK, child, parent, &index);
+    if (!slot)
         return 0;
-    e->code = parent->tgid;
-    submit_lifecycle(e);
+    slot->record.code = parent->tgid;
+    submit_lifecycle(slot, index);
     return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ium_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-    struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_EXEC, p);
-    if (e)
-        submit_lifecycle(e);
+    u64 index;
+    struct ium_lifecycle_slot *slot = lifecycle_record(IUM_RECORD_EXEC, p, p, &index);
+    if (slot)
+        submit_lifecycle(slot, index);
     return 0;
 }
 
@@ -521,11 +563,12 @@ int BPF_PROG(ium_process_exit, struct task_struct *p)
     if (tag)
         forget_mm(tag);
 #endif
-    struct ium_lifecycle *e = lifecycle_record(IUM_RECORD_EXIT, p);
-    if (!e)
+    u64 index;
+    struct ium_lifecycle_slot *slot = lifecycle_record(IUM_RECORD_EXIT, p, p, &index);
+    if (!slot)
         return 0;
-    e->code = (signal->flags & SIGNAL_GROUP_EXIT) ? signal->group_exit_code : p->exit_code;
-    submit_lifecycle(e);
+    slot->record.code = (signal->flags & SIGNAL_GROUP_EXIT) ? signal->group_exit_code : p->exit_code;
+    submit_lifecycle(slot, index);
     return 0;
 }
 
@@ -788,7 +831,8 @@ int BPF_PROG(ium_ptrace_access_check, struct task_struct *child, unsigned int mo
             struct mm_struct *mm = child->mm;
             if (probe_records(caller))
                 record_probe(caller->tgid, caller->group_leader->start_boottime, child->tgid,
-                             child->group_leader->start_boottime, mm ? mm->start_stack : 0);
+                             child->group_leader->start_boottime, mm ? mm->start_stack : 0,
+                             child->group_leader->self_exec_id);
             fill_view(child, true);
         }
         return 0;
@@ -1662,7 +1706,8 @@ int ium_exit_process_madvise(struct ium_sys_exit *ctx)
         return 0;
     if (!shared && !(value & IUM_PROBE_NO_RECORD))
         record_probe(me->tgid, BPF_CORE_READ(me, group_leader, start_boottime), BPF_CORE_READ(target, tgid),
-                     BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack));
+                     BPF_CORE_READ(target, group_leader, start_boottime), BPF_CORE_READ(target, mm, start_stack),
+                     BPF_CORE_READ(target, group_leader, self_exec_id));
     fill_view(target, !shared);
     bpf_task_release(target);
     return 0;

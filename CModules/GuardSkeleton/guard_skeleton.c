@@ -17,6 +17,12 @@ struct ium_guard_object {
     void *skeleton;
 };
 
+/* One lifecycle ring per possible CPU (guard_abi.h). */
+static void size_lifecycle_ring(struct bpf_map *ring) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus > 0) bpf_map__set_max_entries(ring, (__u32)cpus * (IUM_LIFECYCLE_SLOTS + 1));
+}
+
 struct ium_guard_object *ium_guard_object_open(unsigned int backend, unsigned int lifecycle_events,
                                                unsigned int uprobe_pmu, unsigned int kprobe_pmu) {
     const struct ium_settings values = {
@@ -30,6 +36,7 @@ struct ium_guard_object *ium_guard_object_open(unsigned int backend, unsigned in
         struct ium_guard_lsm *skel = ium_guard_lsm__open();
         if (skel) {
             skel->rodata->settings = *settings;
+            size_lifecycle_ring(skel->maps.ium_lifecycle_ring);
             guard->obj = skel->obj;
             guard->skeleton = skel;
         }
@@ -37,6 +44,7 @@ struct ium_guard_object *ium_guard_object_open(unsigned int backend, unsigned in
         struct ium_guard_kill *skel = ium_guard_kill__open();
         if (skel) {
             skel->rodata->settings = *settings;
+            size_lifecycle_ring(skel->maps.ium_lifecycle_ring);
             guard->obj = skel->obj;
             guard->skeleton = skel;
         }

@@ -59,7 +59,7 @@ struct CallerViews: Sendable {
                   probe.callerStartNanoseconds / ProcFS.nanosecondsPerTick == peerStart,
                   probe.targetStartNanoseconds / ProcFS.nanosecondsPerTick == target.startTime,
                   bootNanoseconds() &- probe.timeNanoseconds <= Self.freshness,
-                  probe.timeNanoseconds > directory.lastExec(pid: target.pid, startTicks: target.startTime) ?? 0
+                  directory.isAtOrAfterLastExec(probe.targetExecId, pid: target.pid, startTicks: target.startTime)
             else { return nil }
             return probe.startStack
         }

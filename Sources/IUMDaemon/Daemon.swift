@@ -57,6 +57,9 @@ final class DaemonState: Sendable {
     let kernel: String
     /// Set once the guard was unloaded through a request.
     let unloaded = Atomic<Bool>(false)
+    /// Lifecycle records the guard overwrote before the event thread read them (it sets this;
+    /// `ium status` counts them with the ring buffer's drops).
+    let lifecycleLost = Atomic<UInt64>(0)
     private let stopHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// The clients' task view tables (nil: this guard has none, e.g. an older pinned one).
@@ -126,7 +129,8 @@ final class DaemonState: Sendable {
         return DaemonStatus(
             backend: guardRef.backend.rawValue, reason: guardRef.reason, gaps: guardRef.backend.gaps, kernel: kernel,
             uptimeMilliseconds: monotonicMilliseconds() - started, processes: UInt32(directory.count),
-            denials: c.denials, kills: c.kills, eventsDropped: c.eventsDropped, tagsInherited: c.tagsInherited,
+            denials: c.denials, kills: c.kills, eventsDropped: c.eventsDropped + lifecycleLost.load(ordering: .relaxed),
+            tagsInherited: c.tagsInherited,
             rescans: repairs.rescans, repairs: repairs.repairs, auditRows: auditRows,
             sealedSince: sealedSince())
     }
@@ -145,6 +149,9 @@ public final class Daemon: Service {
     private let metricsServer: MetricsServer?
     /// The guard's drop counter just before the seed scan.
     private let droppedAtSeed: UInt64
+    /// The guard's records, read from just before the seed scan (nil: they cannot be read);
+    /// the event thread takes the reader.
+    private let events: Mutex<GuardEventReader?>
 
     /// Starts everything that can fail before serving: the guard, self-protection, the store,
     /// the socket, the `/proc` scan.
@@ -208,6 +215,10 @@ public final class Daemon: Service {
         // Drops counted from here on are repaired by a rescan: the seed scan below sees
         // everything before it, the event thread everything after.
         droppedAtSeed = guardRef.counters().eventsDropped
+        do { events = Mutex(try guardRef.events()) } catch {
+            logger.error("cannot read guard events: \(error)")
+            events = Mutex(nil)
+        }
         let n: Int
         do { n = try state.directory.scan() } catch {
             close(fd)
@@ -319,11 +330,7 @@ public final class Daemon: Service {
     /// growing drop counter triggers a rescan.
     private func startIngest() {
         let state = self.state
-        let reader: GuardEventReader
-        do { reader = try state.guardRef.events() } catch {
-            state.logger.error("cannot read guard events: \(error)")
-            return
-        }
+        guard let reader = events.withLock({ $0.take() }) else { return }
         let started = startThread { [self] in
             var dropped = droppedAtSeed
             var lastRetention = monotonicMilliseconds()
@@ -335,32 +342,32 @@ public final class Daemon: Service {
                 }
             }
             applyRetention()
-            var delivered: UInt64 = 0
+            var delivered: UInt64 = 0, overwritten: UInt64 = 0
             var pollFailing = false
             while !stopping.load(ordering: .relaxed) {
                 let events = reader.poll(timeoutMilliseconds: 200)
                 state.metrics.delivered(reader.recordsRead - delivered)
+                state.metrics.overwritten(reader.recordsLost - overwritten)
                 delivered = reader.recordsRead
+                overwritten = reader.recordsLost
+                state.lifecycleLost.store(overwritten, ordering: .relaxed)
                 if reader.lastPollError != 0, !pollFailing {
                     state.logger.error("the guard's event ring buffer cannot be read: the process table and the audit store fall behind",
                                        metadata: ["errno": "\(GuardError.errnoName(-reader.lastPollError))"])
                     pollFailing = true
                 }
-                var denials: [AuditRecord] = []
-                for event in events {
-                    if event.kind == .denial {
-                        state.metrics.denial(operation: event.operationName, backend: event.backend?.rawValue ?? "", action: event.action)
-                        denials.append(AuditRecord(
+                state.directory.apply(events)
+                // Stored (or counted lost) before counted as received: a scrape never sees a
+                // denial that is neither.
+                let denied = events.filter { $0.kind == .denial }
+                if !denied.isEmpty {
+                    let denials = denied.map { event in
+                        AuditRecord(
                             id: 0, time: Int64(event.timeNanoseconds) + offset, operation: event.operationName,
                             action: event.action, backend: event.backend?.rawValue ?? "", callerPid: event.pid,
                             callerTid: event.tid, uid: event.uid, comm: event.comm, targetPid: event.targetPid,
-                            targetTid: event.targetTid, mode: event.mode, filename: event.filename))
-                        state.logger.notice("denied", metadata: ["event": "\(event)"])
-                    } else {
-                        state.directory.apply(event)
+                            targetTid: event.targetTid, mode: event.mode, filename: event.filename)
                     }
-                }
-                if !denials.isEmpty {
                     do {
                         try state.audit.insert(denials)
                         state.metrics.stored(denials.count)
@@ -368,8 +375,12 @@ public final class Daemon: Service {
                         state.metrics.lostInStore(denials.count)
                         state.logger.error("cannot store denials: \(error)", metadata: ["lost": "\(denials.count)"])
                     }
+                    for event in denied {
+                        state.metrics.denial(operation: event.operationName, backend: event.backend?.rawValue ?? "", action: event.action)
+                        state.logger.notice("denied", metadata: ["event": "\(event)"])
+                    }
                 }
-                let now = state.guardRef.counters().eventsDropped
+                let now = state.guardRef.counters().eventsDropped + reader.recordsLost
                 if now > dropped {
                     // A rescan that cannot list /proc changes nothing and is tried again on
                     // the next round (logged once per failure streak).

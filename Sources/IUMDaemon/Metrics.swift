@@ -12,12 +12,14 @@ import Synchronization
 /// iumd's metrics in the Prometheus text format (README, "Metrics"), named after Prometheus's
 /// conventions and modelled on Tetragon's: what the guard refused, and where each event went.
 ///
-/// Every record the guard produces is either written to its ring buffer or dropped there
-/// (the ring was full): `ium_events_produced_total` = written + `ium_events_dropped_total
-/// {point="ring_buffer"}`. iumd reads every written record (`ium_events_delivered_total`);
-/// there is no queue between its reader and the audit store (the reader thread writes each
-/// batch itself), so the only other drop point is a failed SQLite write
-/// (`{point="audit_store"}`). Once iumd has caught up, produced = delivered + ring drops.
+/// Every record the guard produces is written (a denial to its ring buffer, a fork, exec or
+/// exit to its lifecycle ring) or dropped (the ring buffer was full): `ium_events_produced_total`
+/// = written + dropped there. iumd reads every written record it gets to before the guard
+/// overwrites it (`ium_events_delivered_total`); dropped and overwritten records are
+/// `ium_events_dropped_total{point="ring_buffer"}`. There is no queue between its reader and
+/// the audit store (the reader thread writes each batch itself), so the only other drop point
+/// is a failed SQLite write (`{point="audit_store"}`). Once iumd has caught up, produced =
+/// delivered + ring drops.
 ///
 /// Kernel counters are read when scraped; iumd's own are counted as things happen.
 final class DaemonMetrics: Sendable {
@@ -47,17 +49,17 @@ final class DaemonMetrics: Sendable {
         MetricNameDescriptor(namespace: "ium", metricName: metricName, unitName: unit, helpText: help)
     }
     private static var denials: MetricNameDescriptor { name("denials", "total", "Denials iumd received from the guard, by operation, backend and action (denied: the lsm backend refused the call; killed: the kill backend killed the caller).") }
-    private static var dropped: MetricNameDescriptor { name("events_dropped", "total", "Guard records lost, by drop point: ring_buffer (full when the guard wrote), audit_store (the SQLite write failed).") }
+    private static var dropped: MetricNameDescriptor { name("events_dropped", "total", "Guard records lost, by drop point: ring_buffer (full when the guard wrote, or overwritten before iumd read it), audit_store (the SQLite write failed).") }
     private static var tagRequests: MetricNameDescriptor { name("tag_requests", "total", "Tag requests iumd answered, by result.") }
     private static var programRunTime: MetricNameDescriptor { name("bpf_program_run", "seconds_total", "Time the kernel spent in each guard program (kernel.bpf_stats_enabled=1 only).") }
     private static var programRuns: MetricNameDescriptor { name("bpf_program_runs", "total", "Runs of each guard program (kernel.bpf_stats_enabled=1 only).") }
 
     init() {
-        delivered = registry.makeCounter(descriptor: Self.name("events_delivered", "total", "Guard records iumd read from the ring buffer."))
+        delivered = registry.makeCounter(descriptor: Self.name("events_delivered", "total", "Guard records iumd read from the ring buffer and the lifecycle ring."))
         stored = registry.makeCounter(descriptor: Self.name("denials_stored", "total", "Denials written to the audit store."))
         storeDrops = registry.makeCounter(descriptor: Self.dropped, labels: [("point", "audit_store")])
         ringDrops = registry.makeCounter(descriptor: Self.dropped, labels: [("point", "ring_buffer")])
-        produced = registry.makeCounter(descriptor: Self.name("events_produced", "total", "Records the guard produced: written to the ring buffer or dropped there."))
+        produced = registry.makeCounter(descriptor: Self.name("events_produced", "total", "Records the guard produced: written to the ring buffer or the lifecycle ring, or dropped."))
         guardDenials = registry.makeCounter(descriptor: Self.name("guard_denials", "total", "Accesses the guard refused, counted in the kernel (with or without a record)."))
         kills = registry.makeCounter(descriptor: Self.name("guard_kills", "total", "Callers the kill backend killed."))
         inherited = registry.makeCounter(descriptor: Self.name("tags_inherited", "total", "Tags the guard copied to a new thread or process."))
@@ -72,8 +74,10 @@ final class DaemonMetrics: Sendable {
             buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000].map { Duration.microseconds($0) })
     }
 
-    /// Counts records read from the ring buffer.
+    /// Counts records read from the ring buffer and the lifecycle ring.
     func delivered(_ records: UInt64) { delivered.increment(by: Int64(records)) }
+    /// Counts lifecycle records the guard overwrote before iumd read them.
+    func overwritten(_ records: UInt64) { ringDrops.increment(by: Int64(records)) }
     /// Counts denials written to the audit store.
     func stored(_ denials: Int) { stored.increment(by: Int64(denials)) }
     /// Counts denials lost because the audit store could not be written.

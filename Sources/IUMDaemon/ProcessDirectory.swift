@@ -14,15 +14,17 @@ import Synchronization
 /// the fork event named it, hands out one shared process object per running process, and
 /// tells those objects when their process exits (with its wait status).
 ///
-/// Lost events (the ring buffer was full) are repaired by ``rescan()``: processes missing
+/// Lost events (a full ring buffer, or lifecycle records the guard overwrote before iumd read
+/// them) are repaired by ``rescan()``: processes missing
 /// from the table are added, processes gone from `/proc` are removed.
 public final class ProcessDirectory: Sendable {
     struct Entry {
         var startTicks: UInt64
         var creatorPid: Int32
         var comm: String
-        /// Boot-clock time of the last exec iumd saw (0: none since iumd knew the process).
-        var lastExecNanoseconds: UInt64 = 0
+        /// The low 32 bits of the exec id of the last exec iumd saw (nil: none since iumd knew
+        /// the process).
+        var lastExecId: UInt32?
     }
 
     final class WeakObject: @unchecked Sendable {
@@ -40,6 +42,13 @@ public final class ProcessDirectory: Sendable {
         var recent: [ProcessObject] = []
         var rescans: UInt64 = 0
         var repairs: UInt64 = 0
+        /// Exits (pid to start ticks) of this round and the one before, and execs whose fork
+        /// record has not come yet: the guard's lifecycle ring is per CPU, so a record written
+        /// on one CPU just before a record read from another can arrive one round later
+        /// (``GuardEventReader``). Two rounds are enough: every record written before a round
+        /// read its last CPU's head is read by the next round.
+        var exited: [Int32: UInt64] = [:], exitedBefore: [Int32: UInt64] = [:]
+        var pendingExecs: [Int32: Entry] = [:], pendingExecsBefore: [Int32: Entry] = [:]
     }
 
     let reader: ProcReader
@@ -92,45 +101,41 @@ public final class ProcessDirectory: Sendable {
         }
     }
 
-    /// Applies one guard event.
-    /// - Parameter event: A fork, exec or exit event (denials are ignored here).
-    public func apply(_ event: GuardEvent) {
-        switch event.kind {
-        case .fork:
-            state.withLock { s in
-                s.entries[event.pid] = Entry(startTicks: event.startNanoseconds / ProcFS.nanosecondsPerTick,
-                                             creatorPid: event.creatorPid, comm: event.comm)
+    /// Applies one round of the guard's lifecycle records (denials are ignored here): what
+    /// ``GuardEventReader/poll(timeoutMilliseconds:)`` returned, in no order across CPUs. A
+    /// record may come a round late (another CPU's ring): a process's fork after its exec or
+    /// its exit, an old process's exit after its pid's next fork. Records name the process by pid and start
+    /// time, so each applies to its own process: a fork or exec of a process that already
+    /// exited changes nothing, an exec before its fork waits for it, an exit never removes a
+    /// newer process.
+    /// - Parameter events: One round's records.
+    public func apply(_ events: [GuardEvent]) {
+        var exits: [(ProcessObject, Int32)] = []
+        state.withLock { s in
+            for event in events {
+                if let exit = s.apply(event) { exits.append(exit) }
             }
-        case .exec:
-            // The record carries the new program's comm (the kernel sets it at exec).
-            state.withLock { s in
-                s.entries[event.pid]?.comm = event.comm
-                s.entries[event.pid]?.lastExecNanoseconds = event.timeNanoseconds
-            }
-        case .exit:
-            let object: ProcessObject? = state.withLock { s in
-                s.entries[event.pid] = nil
-                defer { s.objects[event.pid] = nil }
-                return s.objects[event.pid]?.object
-            }
-            if let object, object.identity.startTime == event.startNanoseconds / ProcFS.nanosecondsPerTick {
-                object.markExited(waitStatus: event.exitCode)
-            }
-        case .denial, .unknown:
-            break
+            (s.exitedBefore, s.exited) = (s.exited, [:])
+            (s.pendingExecsBefore, s.pendingExecs) = (s.pendingExecs, [:])
+        }
+        for (object, status) in exits { object.markExited(waitStatus: status) }
+    }
+
+    /// Whether `execId` (a process's `self_exec_id`, as a read probe recorded it) is that of the
+    /// last exec of the process iumd saw, or later; true when iumd saw none.
+    /// - Parameters:
+    ///   - execId: The exec id.
+    ///   - pid: The process id.
+    ///   - startTicks: Its start time (so a recycled pid's exec is not taken for it).
+    public func isAtOrAfterLastExec(_ execId: UInt64, pid: Int32, startTicks: UInt64) -> Bool {
+        state.withLock { s in
+            guard let entry = s.entries[pid], entry.startTicks == startTicks, let last = entry.lastExecId else { return true }
+            return Self.isAtOrAfter(UInt32(truncatingIfNeeded: execId), last)
         }
     }
 
-    /// The boot-clock time of the last exec of a process that iumd saw, if any.
-    /// - Parameters:
-    ///   - pid: The process id.
-    ///   - startTicks: Its start time (so a recycled pid's exec is not taken for it).
-    public func lastExec(pid: Int32, startTicks: UInt64) -> UInt64? {
-        state.withLock { s in
-            guard let entry = s.entries[pid], entry.startTicks == startTicks, entry.lastExecNanoseconds != 0 else { return nil }
-            return entry.lastExecNanoseconds
-        }
-    }
+    /// Serial-number order of 32-bit exec ids (they wrap only after 2^32 execs).
+    static func isAtOrAfter(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) >= 0 }
 
     /// The shared object of a running process (created on first use with the creator the
     /// fork event recorded); ``ProcessTableError/Code/noSuchProcess`` when there is no such
@@ -213,5 +218,53 @@ public final class ProcessDirectory: Sendable {
             }
         }
         return (found, unreadable)
+    }
+}
+
+extension ProcessDirectory.State {
+    /// One lifecycle record (``ProcessDirectory/apply(_:)``); an exit returns the process's
+    /// object to mark exited, with the wait status.
+    mutating func apply(_ event: GuardEvent) -> (ProcessObject, Int32)? {
+        let pid = event.pid, ticks = event.startNanoseconds / ProcFS.nanosecondsPerTick
+        let hasExited = exited[pid] == ticks || exitedBefore[pid] == ticks
+        switch event.kind {
+        case .fork:
+            // Already exited, or a later process holds the pid: nothing to add.
+            if hasExited || entries[pid].map({ $0.startTicks > ticks }) == true { return nil }
+            var entry = ProcessDirectory.Entry(startTicks: ticks, creatorPid: event.creatorPid, comm: event.comm)
+            if let exec = [pendingExecs, pendingExecsBefore].lazy.compactMap({ $0[pid] }).first(where: { $0.startTicks == ticks }) {
+                (entry.comm, entry.lastExecId) = (exec.comm, exec.lastExecId)
+                pendingExecs[pid] = nil
+                pendingExecsBefore[pid] = nil
+            } else if let known = entries[pid], known.startTicks == ticks {
+                // The seed scan (or an open) found it first: its comm is newer than the fork's.
+                (entry.comm, entry.lastExecId) = (known.comm, known.lastExecId)
+            }
+            entries[pid] = entry
+        case .exec:
+            if hasExited { return nil }
+            // The record carries the new program's comm (the kernel sets it at exec).
+            // Two execs of one process may come in either order: the later exec id wins.
+            func newer(_ entry: ProcessDirectory.Entry) -> Bool {
+                entry.lastExecId.map { ProcessDirectory.isAtOrAfter(event.execId, $0) } ?? true
+            }
+            if var entry = entries[pid], entry.startTicks == ticks {
+                if newer(entry) { (entry.comm, entry.lastExecId) = (event.comm, event.execId) }
+                entries[pid] = entry
+            } else if entries[pid].map({ $0.startTicks < ticks }) ?? true {
+                // Its fork record is still on another CPU's ring.
+                if let pending = pendingExecs[pid], pending.startTicks == ticks, !newer(pending) { return nil }
+                pendingExecs[pid] = ProcessDirectory.Entry(startTicks: ticks, creatorPid: 0, comm: event.comm, lastExecId: event.execId)
+            }
+        case .exit:
+            exited[pid] = ticks
+            if let entry = entries[pid], entry.startTicks <= ticks { entries[pid] = nil }
+            guard let object = objects[pid]?.object, object.identity.startTime <= ticks else { return nil }
+            objects[pid] = nil
+            return object.identity.startTime == ticks ? (object, event.exitCode) : nil
+        case .denial, .unknown:
+            break
+        }
+        return nil
     }
 }

@@ -37,7 +37,8 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
         ]
     }
 
-    /// Boot-clock time of the record, in nanoseconds.
+    /// Boot-clock time of the record, in nanoseconds (fork: the process's start; 0 for exec and
+    /// exit records, which the guard writes without reading the clock).
     public var timeNanoseconds: UInt64
     /// The kind.
     public var kind: Kind
@@ -63,6 +64,8 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
     public var exitCode: Int32 = 0
     /// Fork: the creating process.
     public var creatorPid: Int32 = 0
+    /// Exec: the low 32 bits of the process's exec id (`self_exec_id`) after this exec.
+    public var execId: UInt32 = 0
     /// The process's start time after boot, in nanoseconds.
     public var startNanoseconds: UInt64 = 0
     /// The caller's (or process's) command name.
@@ -104,6 +107,7 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
             startNanoseconds = e.start_ns
             comm = string(fromCArray: e.comm)
             if kind == .fork { creatorPid = e.code }
+            if kind == .exec { execId = UInt32(bitPattern: e.code) }
             if kind == .exit { exitCode = e.code }
         default:
             kind = .unknown
@@ -152,50 +156,104 @@ public struct GuardEvent: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Reads the guard's event ring buffer. Not thread-safe: one reader, one thread.
+/// Reads the guard's records: denials from its ring buffer (`ium_events`, which wakes the
+/// reader), fork/exec/exit from its per-CPU lifecycle ring (`ium_lifecycle_ring`, mapped
+/// read-only; guard_abi.h). Not thread-safe: one reader, one thread.
+///
+/// Order: each CPU's ring is in order, and ``poll(timeoutMilliseconds:)`` returns the lifecycle
+/// records of one CPU after another. Across CPUs there is no order (exec and exit records carry
+/// no time), and a record another CPU wrote just before one read in this round can only arrive
+/// in the next round (its CPU's head was read first): the process table allows for both
+/// (`ProcessDirectory.apply`).
 public final class GuardEventReader {
     private var ring: OpaquePointer?
     private let box = EventBox()
+    /// The guard whose lifecycle ring this reads (kept mapped while the reader lives).
+    private let owner: KernelGuard
+    /// Per CPU, the next lifecycle record to read.
+    private var next: [UInt64]
 
     final class EventBox {
         var events: [GuardEvent] = []
         var records: UInt64 = 0
     }
 
-    /// Records read from the ring buffer so far, decodable or not (the delivered side of
-    /// "produced = delivered + dropped").
+    /// Records read so far, decodable or not (the delivered side of "produced = delivered +
+    /// dropped"); wake records are not records.
     public var recordsRead: UInt64 { box.records }
+    /// Lifecycle records the guard overwrote before this reader got to them.
+    public private(set) var recordsLost: UInt64 = 0
     /// The last error the ring buffer's poll returned (negative errno; EINTR excluded), 0 if none.
     public private(set) var lastPollError: Int32 = 0
 
-    init(mapFD: Int32) throws(GuardError) {
+    /// Starts reading the lifecycle ring at its first record when the guard still holds every
+    /// record it wrote (a guard loaded just now), as the ring buffer keeps what nobody read;
+    /// otherwise (an adopted guard whose rings wrapped) at the records written from now on:
+    /// a partial history could bring back a process whose exit was overwritten, and what came
+    /// before is in `/proc`. A guard pinned by an older iumd has no lifecycle ring: its
+    /// lifecycle records come through the ring buffer.
+    init(owner: KernelGuard, eventsFD: Int32) throws(GuardError) {
         let context = Unmanaged.passUnretained(box).toOpaque()
-        guard let ring = ring_buffer__new(mapFD, { context, data, size in
-            guard let context else { return 0 }
+        guard let ring = ring_buffer__new(eventsFD, { context, data, size in
+            guard let context, let data, size >= UInt64(MemoryLayout<ium_record_header>.size) else { return 0 }
+            let raw = UnsafeRawBufferPointer(start: data, count: Int(size))
+            if raw.loadUnaligned(as: ium_record_header.self).type == UInt32(IUM_RECORD_WAKE.rawValue) { return 0 }
             let box = Unmanaged<GuardEventReader.EventBox>.fromOpaque(context).takeUnretainedValue()
             box.records += 1
-            guard let data, let event = GuardEvent(UnsafeRawBufferPointer(start: data, count: Int(size))) else { return 0 }
+            guard let event = GuardEvent(raw) else { return 0 }
             box.events.append(event)
             return 0
         }, context, nil) else {
             throw GuardError(.mapFailed, "cannot open the event ring buffer", errno: errno)
         }
         self.ring = ring
+        self.owner = owner
+        let heads = owner.lifecycleRing.map { slots in (0..<owner.lifecycleCPUs).map { ium_lifecycle_head(slots, UInt32($0)) } } ?? []
+        next = heads.allSatisfy { $0 <= UInt64(IUM_LIFECYCLE_SLOTS) } ? heads.map { _ in 0 } : heads
     }
 
     deinit {
         if let ring { ring_buffer__free(ring) }
     }
 
-    /// Waits up to `timeoutMilliseconds` for events and returns those that arrived (blocking).
+    /// Waits up to `timeoutMilliseconds` for denials or a wake record, then returns the denials
+    /// and every lifecycle record written since the last call (blocking).
     /// - Parameter timeoutMilliseconds: How long to wait; 0 returns at once.
     public func poll(timeoutMilliseconds: Int32) -> [GuardEvent] {
         guard let ring else { return [] }
         let polled = ring_buffer__poll(ring, timeoutMilliseconds)
-        // Lifecycle events are submitted without a wakeup (guard.bpf.c): drain them too.
         let consumed = ring_buffer__consume(ring)
         if let failure = [polled, consumed].first(where: { $0 < 0 && $0 != -EINTR }) { lastPollError = failure }
         defer { box.events.removeAll(keepingCapacity: true) }
-        return box.events
+        return box.events + drainLifecycle()
+    }
+
+    /// The lifecycle records each CPU wrote since the last drain.
+    private func drainLifecycle() -> [GuardEvent] {
+        guard let lifecycle = owner.lifecycleRing else { return [] }
+        var events: [GuardEvent] = []
+        var record = ium_lifecycle()
+        for cpu in next.indices {
+            let head = ium_lifecycle_head(lifecycle, UInt32(cpu))
+            var index = next[cpu]
+            if head &- index > UInt64(IUM_LIFECYCLE_SLOTS) {
+                recordsLost &+= head &- index &- UInt64(IUM_LIFECYCLE_SLOTS)
+                index = head &- UInt64(IUM_LIFECYCLE_SLOTS)
+            }
+            reading: while index < head {
+                switch ium_lifecycle_read(lifecycle, UInt32(cpu), index, &record) {
+                case 1:
+                    box.records &+= 1
+                    if let event = withUnsafeBytes(of: &record, { GuardEvent($0) }) { events.append(event) }
+                case 0:
+                    recordsLost &+= 1
+                default:
+                    break reading // still being written: the next poll reads it
+                }
+                index += 1
+            }
+            next[cpu] = index
+        }
+        return events
     }
 }

@@ -47,12 +47,15 @@ public struct ReadProbe: Hashable, Sendable {
     public var targetStartNanoseconds: UInt64
     /// The target's `start_stack` when the probe passed (what `/proc/PID/stat` showed the caller).
     public var startStack: UInt64
+    /// The target's exec id (`self_exec_id`) when the probe passed.
+    public var targetExecId: UInt64
 
     init(_ probe: ium_probe) {
         timeNanoseconds = probe.time_ns
         callerStartNanoseconds = probe.caller_start_ns
         targetStartNanoseconds = probe.target_start_ns
         startStack = probe.start_stack
+        targetExecId = probe.target_exec_id
     }
 }
 

@@ -90,6 +90,10 @@ public final class KernelGuard: @unchecked Sendable {
     /// The guard's probe cache (guard_abi.h), mapped read-only, when it has one.
     let probeCache: UnsafePointer<ium_probe_cache_entry>?
     static let probeCacheBytes = Int(IUM_PROBE_CACHE) * MemoryLayout<ium_probe_cache_entry>.stride
+    /// The guard's lifecycle ring (guard_abi.h), mapped read-only, when it has one, and its
+    /// number of per-CPU rings.
+    let lifecycleRing: UnsafePointer<ium_lifecycle_slot>?
+    let lifecycleCPUs: Int
     /// The pinned maps, by pin name.
     let maps: [String: Int32]
     let tagLock = Mutex(())
@@ -106,11 +110,31 @@ public final class KernelGuard: @unchecked Sendable {
         } else {
             probeCache = nil
         }
+        // The lifecycle ring, mapped read-only (a guard pinned by an older iumd has none: its
+        // lifecycle records come through the ring buffer).
+        (lifecycleRing, lifecycleCPUs) = maps["ium_lifecycle_ring"].flatMap(Self.mapLifecycleRing) ?? (nil, 0)
+    }
+
+    /// Maps the lifecycle ring read-only: its base and number of CPUs, nil when its layout is
+    /// not guard_abi.h's or it cannot be mapped.
+    private static func mapLifecycleRing(_ fd: Int32) -> (UnsafePointer<ium_lifecycle_slot>, Int)? {
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        let perCPU = Int(IUM_LIFECYCLE_SLOTS) + 1
+        guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0, info.max_entries > 0, Int(info.max_entries) % perCPU == 0,
+              info.value_size == UInt32(MemoryLayout<ium_lifecycle_slot>.stride),
+              let base = mmap(nil, Int(info.max_entries) * MemoryLayout<ium_lifecycle_slot>.stride, PROT_READ, MAP_SHARED, fd, 0),
+              base != MAP_FAILED else { return nil }
+        return (UnsafeRawPointer(base).assumingMemoryBound(to: ium_lifecycle_slot.self), Int(info.max_entries) / perCPU)
     }
 
     deinit {
         if let probeCache {
             munmap(UnsafeMutableRawPointer(mutating: probeCache), Self.probeCacheBytes)
+        }
+        if let lifecycleRing {
+            munmap(UnsafeMutableRawPointer(mutating: lifecycleRing),
+                   lifecycleCPUs * (Int(IUM_LIFECYCLE_SLOTS) + 1) * MemoryLayout<ium_lifecycle_slot>.stride)
         }
         for fd in maps.values { close(fd) }
         close(lockFD)
@@ -435,12 +459,19 @@ public final class KernelGuard: @unchecked Sendable {
             denials: values[Int(IUM_COUNTER_DENIALS.rawValue)], kills: values[Int(IUM_COUNTER_KILLS.rawValue)],
             eventsDropped: values[Int(IUM_COUNTER_EVENTS_DROPPED.rawValue)],
             tagsInherited: values[Int(IUM_COUNTER_TAGS_INHERITED.rawValue)],
-            resumes: values[Int(IUM_COUNTER_RESUMES.rawValue)], recordsWritten: values[Int(IUM_COUNTER_RECORDS.rawValue)])
+            resumes: values[Int(IUM_COUNTER_RESUMES.rawValue)],
+            recordsWritten: values[Int(IUM_COUNTER_RECORDS.rawValue)] &+ lifecycleRecordsWritten())
     }
 
-    /// Opens a reader of the guard's record ring buffer (the owner's only).
+    /// Lifecycle records written to the lifecycle ring: the sum of its per-CPU heads.
+    func lifecycleRecordsWritten() -> UInt64 {
+        guard let lifecycleRing else { return 0 }
+        return (0..<lifecycleCPUs).reduce(0) { $0 &+ ium_lifecycle_head(lifecycleRing, UInt32($1)) }
+    }
+
+    /// Opens a reader of the guard's records (the owner's only).
     public func events() throws(GuardError) -> GuardEventReader {
-        try GuardEventReader(mapFD: try mapFD("ium_events"))
+        try GuardEventReader(owner: self, eventsFD: try mapFD("ium_events"))
     }
 }
 

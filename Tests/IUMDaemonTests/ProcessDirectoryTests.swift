@@ -59,7 +59,7 @@ struct ProcessDirectoryTests {
         zombie.wait()
     }
 
-    /// A lifecycle record as the guard writes it to the ring buffer, decoded as iumd reads it.
+    /// A lifecycle record as the guard writes it to its lifecycle ring, decoded as iumd reads it.
     func lifecycle(_ type: ium_record_type, pid: Int32, code: Int32 = 0, startTicks: UInt64, comm: String = "") throws -> GuardEvent {
         var record = ium_lifecycle()
         record.header.type = type.rawValue
@@ -79,20 +79,54 @@ struct ProcessDirectoryTests {
         let directory = ProcessDirectory(reader: ProcReader())
         let (child, _) = try startFixture(["sleep"])
         let ticks = try ProcReader().stat(child.pid).startTime
-        directory.apply(try lifecycle(IUM_RECORD_FORK, pid: child.pid, code: 4242, startTicks: ticks, comm: "testproc"))
+        directory.apply([try lifecycle(IUM_RECORD_FORK, pid: child.pid, code: 4242, startTicks: ticks, comm: "testproc")])
         #expect(directory.count == 1)
         let object = try directory.object(pid: child.pid)
         #expect(object.record.creatorPid == 4242, "the fork event's creator, not /proc's parent")
-        directory.apply(try lifecycle(IUM_RECORD_EXEC, pid: child.pid, startTicks: ticks, comm: "newprogram"))
-        #expect(directory.lastExec(pid: child.pid, startTicks: ticks) == 1_000_000)
-        #expect(directory.lastExec(pid: child.pid, startTicks: ticks + 1) == nil, "a recycled pid's exec is not this one's")
+        directory.apply([try lifecycle(IUM_RECORD_EXEC, pid: child.pid, code: 5, startTicks: ticks, comm: "newprogram")])
+        #expect(directory.isAtOrAfterLastExec(5, pid: child.pid, startTicks: ticks))
+        #expect(directory.isAtOrAfterLastExec(6, pid: child.pid, startTicks: ticks))
+        #expect(!directory.isAtOrAfterLastExec(4, pid: child.pid, startTicks: ticks), "a probe from before the exec")
+        #expect(directory.isAtOrAfterLastExec(4, pid: child.pid, startTicks: ticks + 1), "a recycled pid's exec is not this one's")
         #expect(directory.state.withLock { $0.entries[child.pid]?.comm } == "newprogram")
         child.signal(SIGKILL)
         child.waitUntilZombie()
-        directory.apply(try lifecycle(IUM_RECORD_EXIT, pid: child.pid, code: 9, startTicks: ticks))
+        directory.apply([try lifecycle(IUM_RECORD_EXIT, pid: child.pid, code: 9, startTicks: ticks)])
         #expect(directory.count == 0)
         #expect(!object.isRunning)
         #expect(object.snapshot().exit?.waitStatus == 9)
+    }
+
+    @Test("records a round late (the guard's rings are per CPU): a fork or exec after its exit, an exec before its fork, an old exit after the pid's next fork")
+    func recordsOutOfOrder() throws {
+        let directory = ProcessDirectory(reader: ProcReader())
+        func entry(_ pid: Int32) -> ProcessDirectory.Entry? { directory.state.withLock { $0.entries[pid] } }
+        // Exit read one round before its fork and exec: the process never appears.
+        directory.apply([try lifecycle(IUM_RECORD_EXIT, pid: 900_001, startTicks: 10)])
+        directory.apply([try lifecycle(IUM_RECORD_EXEC, pid: 900_001, code: 1, startTicks: 10, comm: "late"),
+                         try lifecycle(IUM_RECORD_FORK, pid: 900_001, code: 1, startTicks: 10, comm: "late")])
+        #expect(entry(900_001) == nil)
+        // Exec before its fork: the fork brings the creator, the exec the program.
+        directory.apply([try lifecycle(IUM_RECORD_EXEC, pid: 900_002, code: 7, startTicks: 20, comm: "program")])
+        #expect(entry(900_002) == nil, "no entry without its creator")
+        directory.apply([try lifecycle(IUM_RECORD_FORK, pid: 900_002, code: 4242, startTicks: 20, comm: "shell")])
+        #expect(entry(900_002)?.comm == "program")
+        #expect(entry(900_002)?.creatorPid == 4242)
+        #expect(!directory.isAtOrAfterLastExec(6, pid: 900_002, startTicks: 20))
+        // Two execs in either order: the later exec id wins.
+        directory.apply([try lifecycle(IUM_RECORD_EXEC, pid: 900_002, code: 9, startTicks: 20, comm: "third"),
+                         try lifecycle(IUM_RECORD_EXEC, pid: 900_002, code: 8, startTicks: 20, comm: "second")])
+        #expect(entry(900_002)?.comm == "third")
+        // The pid's next process forks before the old one's exit is read: the new one stays.
+        directory.apply([try lifecycle(IUM_RECORD_FORK, pid: 900_002, code: 1, startTicks: 30, comm: "next")])
+        directory.apply([try lifecycle(IUM_RECORD_EXIT, pid: 900_002, startTicks: 20)])
+        #expect(entry(900_002)?.startTicks == 30)
+        #expect(entry(900_002)?.comm == "next")
+        // A tombstone lasts two rounds, then a pid's record is the process's again.
+        directory.apply([])
+        directory.apply([])
+        directory.apply([try lifecycle(IUM_RECORD_FORK, pid: 900_001, code: 1, startTicks: 10, comm: "again")])
+        #expect(entry(900_001)?.comm == "again")
     }
 
     @Test("a /proc that cannot be listed: scan and rescan throw, the table and live objects stay as they were")

@@ -12,8 +12,9 @@ struct GuardABITests {
         #expect(MemoryLayout<ium_record_header>.size == 16)
         #expect(MemoryLayout<ium_lifecycle>.size == 56)
         #expect(MemoryLayout<ium_denial>.size == 192)
-        #expect(MemoryLayout<ium_probe>.size == 32)
-        #expect(MemoryLayout<ium_probe_cache_entry>.size == 48)
+        #expect(MemoryLayout<ium_probe>.size == 40)
+        #expect(MemoryLayout<ium_probe_cache_entry>.size == 56)
+        #expect(MemoryLayout<ium_lifecycle_slot>.size == 64 && MemoryLayout<ium_lifecycle_slot>.offset(of: \.record) == 8)
         #expect(MemoryLayout<ium_settings>.size == 16)
         #expect(MemoryLayout<ium_state>.size == 48)
         #expect(MemoryLayout<ium_lifecycle>.offset(of: \.start_ns) == 24)
@@ -71,20 +72,55 @@ struct GuardABITests {
         var cache = [ium_probe_cache_entry](repeating: ium_probe_cache_entry(), count: Int(IUM_PROBE_CACHE))
         let slot = Int(ium_probe_slot(100, 200))
         #expect(slot < Int(IUM_PROBE_CACHE))
-        let record = ium_probe(time_ns: 1, caller_start_ns: 2, target_start_ns: 3, start_stack: 0x7FFF_1000)
+        let record = ium_probe(time_ns: 1, caller_start_ns: 2, target_start_ns: 3, start_stack: 0x7FFF_1000, target_exec_id: 4)
         cache[slot] = ium_probe_cache_entry(seq: 2, caller_tgid: 100, target_tgid: 200, reserved: 0, probe: record)
         func read(_ caller: UInt32, _ target: UInt32) -> ium_probe? {
             var out = ium_probe()
             return ium_probe_cache_read(&cache, caller, target, &out) == 1 ? out : nil
         }
         #expect(read(100, 200)?.start_stack == 0x7FFF_1000)
-        #expect(read(100, 200)?.caller_start_ns == 2 && read(100, 200)?.target_start_ns == 3)
+        #expect(read(100, 200)?.caller_start_ns == 2 && read(100, 200)?.target_start_ns == 3 && read(100, 200)?.target_exec_id == 4)
         #expect(read(100, 201) == nil, "an empty entry")
         // Another pair whose slot is the same (target pids 16384 apart) holds the entry.
         #expect(ium_probe_slot(100, 200 + UInt32(IUM_PROBE_CACHE)) == UInt32(slot))
         #expect(read(100, 200 + UInt32(IUM_PROBE_CACHE)) == nil)
         cache[slot].seq = 3
         #expect(read(100, 200) == nil, "odd: the guard is writing it")
+    }
+
+    @Test("the lifecycle ring's reader returns a record only while its slot holds it, complete (lifecycle_ring.h)")
+    func lifecycleRingReader() {
+        let perCPU = Int(IUM_LIFECYCLE_SLOTS) + 1
+        var ring = [ium_lifecycle_slot](repeating: ium_lifecycle_slot(), count: 2 * perCPU)
+        func write(cpu: UInt32, index: UInt64, pid: UInt32) {
+            var slot = ium_lifecycle_slot()
+            slot.seq = index + 1
+            slot.record.header.type = UInt32(IUM_RECORD_FORK.rawValue)
+            slot.record.header.pid = pid
+            ring[Int(ium_lifecycle_entry(cpu, index))] = slot
+            ring[Int(cpu) * perCPU].seq = index + 1
+        }
+        func read(cpu: UInt32, index: UInt64) -> ium_lifecycle? {
+            var out = ium_lifecycle()
+            return ium_lifecycle_read(&ring, cpu, index, &out) == 1 ? out : nil
+        }
+        func state(cpu: UInt32, index: UInt64) -> Int32 {
+            var out = ium_lifecycle()
+            return ium_lifecycle_read(&ring, cpu, index, &out)
+        }
+        write(cpu: 1, index: 0, pid: 10)
+        write(cpu: 1, index: 1, pid: 11)
+        #expect(ium_lifecycle_head(&ring, 1) == 2 && ium_lifecycle_head(&ring, 0) == 0)
+        #expect(ium_lifecycle_entry(1, 0) == UInt32(perCPU + 1), "CPU 1's records follow its head entry")
+        #expect(read(cpu: 1, index: 0)?.header.pid == 10 && read(cpu: 1, index: 1)?.header.pid == 11)
+        #expect(state(cpu: 0, index: 0) == -1, "CPU 0 has not written its record 0 yet")
+        // Record 0's slot is reused by record IUM_LIFECYCLE_SLOTS: record 0 is lost, not misread.
+        write(cpu: 1, index: UInt64(IUM_LIFECYCLE_SLOTS), pid: 12)
+        #expect(state(cpu: 1, index: 0) == 0)
+        #expect(read(cpu: 1, index: UInt64(IUM_LIFECYCLE_SLOTS))?.header.pid == 12)
+        #expect(state(cpu: 1, index: UInt64(IUM_LIFECYCLE_SLOTS) + 1) == -1, "reserved, its slot still holds record 1")
+        ring[Int(ium_lifecycle_entry(1, 1))].seq = 0
+        #expect(state(cpu: 1, index: 1) == -1, "0: the guard is writing the slot")
     }
 
     @Test("a denial record decodes field by field; a short or unknown record does not crash")

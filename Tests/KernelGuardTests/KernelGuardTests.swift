@@ -159,9 +159,30 @@ struct KernelGuardTests {
         var events: [GuardEvent] = []
         for _ in 0..<10 { events += reader.poll(timeoutMilliseconds: 100) }
         let fork = try #require(events.first { $0.kind == .fork && $0.creatorPid == getpid() })
-        #expect(events.contains { $0.kind == .exec && $0.pid == fork.pid && $0.comm == "sh" })
+        let exec = try #require(events.first { $0.kind == .exec && $0.pid == fork.pid && $0.comm == "sh" })
+        #expect(exec.execId > 0 && exec.startNanoseconds == fork.startNanoseconds)
         let exit = try #require(events.first { $0.kind == .exit && $0.pid == fork.pid })
         #expect(exit.exitCode == 7 << 8)
+    }
+
+    @Test("a reader too slow for the lifecycle ring counts every record the guard overwrote: read + lost = written")
+    func lifecycleOverwritten() throws {
+        let t = try TestGuard()
+        let g = t.g
+        // A guard loaded just now: the reader starts at its first record.
+        let reader = try g.events()
+        // 2 records (fork, exit) per child: more than every CPU's ring holds.
+        let children = Int(IUM_LIFECYCLE_SLOTS) * max(g.lifecycleCPUs, 2)
+        let burst = try runCommand([try fixtureProgram(), "forks", "\(children)"])
+        #expect(burst.status == 0, "\(burst.stderr)")
+        var balanced = false
+        for _ in 0..<20 where !balanced {
+            _ = reader.poll(timeoutMilliseconds: 0)
+            balanced = reader.recordsRead + reader.recordsLost == g.lifecycleRecordsWritten()
+        }
+        #expect(balanced, "read \(reader.recordsRead) + lost \(reader.recordsLost) != written \(g.lifecycleRecordsWritten())")
+        #expect(reader.recordsLost > 0, "the burst outran the ring")
+        #expect(reader.recordsRead >= UInt64(IUM_LIFECYCLE_SLOTS), "the newest records were kept")
     }
 }
 

@@ -110,6 +110,7 @@ struct io_context { unsigned short ioprio; };
 struct seccomp_filter { struct seccomp_filter *prev; void *notif; };
 struct seccomp { int mode; struct seccomp_filter *filter; };
 
+struct bpf_local_storage;
 struct task_struct {
     struct thread_info thread_info;
     unsigned int __state;
@@ -136,6 +137,7 @@ struct task_struct {
     int exit_code;
     u64 start_boottime;
     char comm[16];
+    struct bpf_local_storage *bpf_storage; /* NULL: the task has no task storage at all */
 };
 
 enum pid_type { PIDTYPE_PID, PIDTYPE_TGID, PIDTYPE_PGID, PIDTYPE_SID, PIDTYPE_MAX };

@@ -45,18 +45,23 @@ struct ium_tag_request {
     __u32 reserved;
 };
 
-/* ---- Records (ring buffer). Every record starts with the header; its type says which. ---- */
+/* ---- Records. Every record starts with the header; its type says which. Denials go to the
+ * ium_events ring buffer (BPF_MAP_TYPE_RINGBUF) and wake iumd; lifecycle records go to the
+ * per-CPU lifecycle ring below, and ium_events carries only a header-only WAKE record when a
+ * CPU's lifecycle ring fills up enough for iumd to drain it. ---- */
 enum ium_record_type {
     IUM_RECORD_DENIAL = 1, /* struct ium_denial */
     IUM_RECORD_FORK = 2,   /* struct ium_lifecycle: a new process; code = the creator */
     IUM_RECORD_EXEC = 3,   /* struct ium_lifecycle: the process ran a new program (comm) */
     IUM_RECORD_EXIT = 4,   /* struct ium_lifecycle: the last thread exited; code = wait status */
+    IUM_RECORD_WAKE = 5,   /* struct ium_record_header alone (ium_events): drain the lifecycle ring */
 };
 
 struct ium_record_header {
     __u32 type;    /* enum ium_record_type */
     __u32 pid;     /* denial: the caller's tgid; lifecycle: the process */
-    __u64 time_ns; /* bpf_ktime_get_boot_ns(); a fork record: the child's start_boottime */
+    __u64 time_ns; /* bpf_ktime_get_boot_ns(); a fork record: the child's start_boottime;
+                      exec and exit records: 0 (no clock read on the hot path) */
 };
 
 #define IUM_COMM_LEN 16
@@ -66,12 +71,35 @@ struct ium_record_header {
 struct ium_lifecycle {
     struct ium_record_header header;
     __u32 tid;
-    __s32 code;      /* fork: the creator's tgid; exit: the wait status (exit code << 8 | signal) */
+    __s32 code;      /* fork: the creator's tgid; exec: the low 32 bits of the process's new
+                        self_exec_id; exit: the wait status (exit code << 8 | signal) */
     __u64 start_ns;  /* the process's start time after boot (task->start_boottime) */
     __u32 uid;
     __u32 reserved;
     char comm[IUM_COMM_LEN];
 };
+
+/* ---- The lifecycle ring (ium_lifecycle_ring: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, iumd maps
+ * it read-only). One ring per possible CPU, IUM_LIFECYCLE_SLOTS + 1 entries each: CPU c's
+ * entries start at c * (IUM_LIFECYCLE_SLOTS + 1); the first holds in `seq` how many records
+ * that CPU reserved (its head), record n (from 0) is in entry 1 + n % IUM_LIFECYCLE_SLOTS with
+ * seq n + 1 once complete (0, or the older record's seq, while the guard writes it). Why not
+ * the BPF ring buffer: a record there costs two helper calls and a lock (~260 ns a record on
+ * the reference host, where every return runs a Spectre/SRSO thunk); here it is one atomic
+ * add and plain stores. The guard never waits for iumd: a ring iumd has not drained is
+ * overwritten, and iumd counts what it lost (the head ran more than IUM_LIFECYCLE_SLOTS past
+ * it, or a slot's seq is past the one it expects) and rescans /proc. Every
+ * IUM_LIFECYCLE_WAKE_EVERY records a CPU also writes an IUM_RECORD_WAKE to ium_events. ---- */
+#define IUM_LIFECYCLE_SLOTS 2048      /* per CPU (128 KiB), a power of two */
+#define IUM_LIFECYCLE_WAKE_EVERY 1024 /* a power of two below IUM_LIFECYCLE_SLOTS */
+struct ium_lifecycle_slot {
+    __u64 seq;
+    struct ium_lifecycle record;
+};
+
+static inline __u32 ium_lifecycle_entry(__u32 cpu, __u64 index) {
+    return cpu * (IUM_LIFECYCLE_SLOTS + 1) + 1 + (__u32)(index & (IUM_LIFECYCLE_SLOTS - 1));
+}
 
 enum ium_operation {
     IUM_OP_NONE = 0,
@@ -153,6 +181,8 @@ struct ium_probe {
     __u64 caller_start_ns; /* the caller's start time (start_boottime): its identity */
     __u64 target_start_ns; /* the target's start time */
     __u64 start_stack;     /* the target's mm->start_stack at the probe (0: no address space) */
+    __u64 target_exec_id;  /* the target leader's self_exec_id at the probe: a probe is not
+                              believed after an exec it did not see */
 };
 
 /* The same records, mirrored into a direct-mapped BPF array (BPF_F_MMAPABLE) that iumd maps
@@ -300,10 +330,11 @@ IUM_ABI_ASSERT(sizeof(struct ium_tag_request) == 16, "struct ium_tag_request");
 IUM_ABI_ASSERT(sizeof(struct ium_record_header) == 16, "struct ium_record_header");
 IUM_ABI_ASSERT(sizeof(struct ium_lifecycle) <= 64, "lifecycle records stay small");
 IUM_ABI_ASSERT(sizeof(struct ium_lifecycle) == 56, "struct ium_lifecycle");
+IUM_ABI_ASSERT(sizeof(struct ium_lifecycle_slot) == 64, "a lifecycle slot is one cache line");
 IUM_ABI_ASSERT(sizeof(struct ium_denial) == 192, "struct ium_denial");
 IUM_ABI_ASSERT(sizeof(struct ium_probe_key) == 8, "struct ium_probe_key");
-IUM_ABI_ASSERT(sizeof(struct ium_probe) == 32, "struct ium_probe");
-IUM_ABI_ASSERT(sizeof(struct ium_probe_cache_entry) == 48, "struct ium_probe_cache_entry");
+IUM_ABI_ASSERT(sizeof(struct ium_probe) == 40, "struct ium_probe");
+IUM_ABI_ASSERT(sizeof(struct ium_probe_cache_entry) == 56, "struct ium_probe_cache_entry");
 IUM_ABI_ASSERT(sizeof(struct ium_view) == 80, "struct ium_view");
 IUM_ABI_ASSERT(sizeof(struct ium_view_client) == 16, "struct ium_view_client");
 IUM_ABI_ASSERT(sizeof(struct ium_view_grant_key) == 8, "struct ium_view_grant_key");
