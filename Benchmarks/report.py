@@ -52,9 +52,12 @@ for c in (1, 2, 8):
         else:
             add(f"open+query+close, {c} clients, ops/s", t["ops_per_s"], "ops/s")
             add(f"  scaling vs 1 client ({c} clients)", t["ops_per_s"] / t1["ops_per_s"], "x")
-for env, progs in (("host", by.get("prog", [])), ("vm-lsm", [r for r in by.get("vm", []) if r.get("bench") == "prog"])):
-    for r in sorted(progs, key=lambda r: r["name"]):
-        add(f"[{env}] {r['name']} ns per run ({r['run_cnt']} runs)", r["ns_per_run"], "ns", "<= 150", r["ns_per_run"] <= 150)
+for r in sorted(by.get("prog", []), key=lambda r: r["name"]):
+    add(f"[host] {r['name']} ns per run ({r['run_cnt']} runs)", r["ns_per_run"], "ns", "<= 150", r["ns_per_run"] <= 150)
+# Under TCG every instruction is emulated: the lsm backend's programs, for comparison among
+# themselves, not against the host's target.
+for r in sorted((r for r in by.get("vm", []) if r.get("bench") == "prog"), key=lambda r: r["name"]):
+    add(f"[vm lsm, TCG] {r['name']} ns per run ({r['run_cnt']} runs)", r["ns_per_run"], "ns")
 for r in sorted(by.get("floor", []), key=lambda r: r["name"]):
     add(f"[host] floor: {r['name']} ns per run (same tracepoint)", r["ns_per_run"], "ns")
 g, u = one("getpid_guarded"), one("getpid_unguarded")

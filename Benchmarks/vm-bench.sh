@@ -57,7 +57,7 @@ measure 3 guarded
 queries 3
 kill -TERM $d
 wait $d
-bpftool prog show --json | python3 -c '
+/usr/sbin/bpftool prog show --json | python3 -c '
 import json, sys
 for p in json.load(sys.stdin):
     if p.get("name", "").startswith("ium_") and p.get("run_cnt"):

@@ -351,10 +351,18 @@ public final class Daemon: Service {
                 delivered = reader.recordsRead
                 overwritten = reader.recordsLost
                 state.lifecycleLost.store(overwritten, ordering: .relaxed)
-                if reader.lastPollError != 0, !pollFailing {
-                    state.logger.error("the guard's event ring buffer cannot be read: the process table and the audit store fall behind",
-                                       metadata: ["errno": "\(GuardError.errnoName(-reader.lastPollError))"])
+                // Logged once per failure streak; a failing poll returns at once, so wait
+                // instead of spinning.
+                if reader.lastPollError != 0 {
+                    if !pollFailing {
+                        state.logger.error("the guard's event ring buffer cannot be read: the process table and the audit store fall behind",
+                                           metadata: ["errno": "\(GuardError.errnoName(-reader.lastPollError))"])
+                    }
                     pollFailing = true
+                    usleep(200_000)
+                } else if pollFailing {
+                    state.logger.notice("the guard's event ring buffer can be read again")
+                    pollFailing = false
                 }
                 state.directory.apply(events)
                 // Stored (or counted lost) before counted as received: a scrape never sees a

@@ -183,7 +183,8 @@ public final class GuardEventReader {
     public var recordsRead: UInt64 { box.records }
     /// Lifecycle records the guard overwrote before this reader got to them.
     public private(set) var recordsLost: UInt64 = 0
-    /// The last error the ring buffer's poll returned (negative errno; EINTR excluded), 0 if none.
+    /// The error the last poll of the ring buffer returned (negative errno; EINTR excluded), 0
+    /// when it succeeded.
     public private(set) var lastPollError: Int32 = 0
 
     /// Starts reading the lifecycle ring at its first record when the guard still holds every
@@ -223,7 +224,7 @@ public final class GuardEventReader {
         guard let ring else { return [] }
         let polled = ring_buffer__poll(ring, timeoutMilliseconds)
         let consumed = ring_buffer__consume(ring)
-        if let failure = [polled, consumed].first(where: { $0 < 0 && $0 != -EINTR }) { lastPollError = failure }
+        lastPollError = [polled, consumed].first(where: { $0 < 0 && $0 != -EINTR }) ?? 0
         defer { box.events.removeAll(keepingCapacity: true) }
         return box.events + drainLifecycle()
     }
