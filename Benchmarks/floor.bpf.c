@@ -2,8 +2,8 @@
 // The floor under the guard's per-program cost on this machine (make bench): programs on the
 // guard's fork tracepoint that do nothing, only read the boot clock, only make one trivial
 // helper call, only reserve and submit a 56-byte ring buffer record (a lifecycle record's
-// size), only write a 64-byte record to a per-CPU mapped ring (what the guard's lifecycle
-// programs do instead, guard_abi.h). bpf_stats measures each alone (bench floor attaches one
+// size), only reserve (atomic add) and write a 64-byte record in a per-CPU mapped ring (what
+// the guard's lifecycle programs do instead, guard_abi.h). bpf_stats measures each alone (bench floor attaches one
 // at a time), in the same run as the guard's own programs.
 #include "ium_kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -62,14 +62,15 @@ int BPF_PROG(floor_slot, struct task_struct *parent, struct task_struct *child)
     struct floor_slot *head = bpf_map_lookup_elem(&floor_ring, &first);
     if (!head)
         return 0;
-    u32 entry = first + 1 + (u32)(head->seq & (FLOOR_SLOTS - 1));
+    // Reserved with an atomic add, as the guard's lifecycle programs do (lifecycle_record).
+    u64 index = __sync_fetch_and_add(&head->seq, 1);
+    u32 entry = first + 1 + (u32)(index & (FLOOR_SLOTS - 1));
     struct floor_slot *slot = bpf_map_lookup_elem(&floor_ring, &entry);
     if (!slot)
         return 0;
     slot->seq = 0;
     for (int i = 0; i < 7; i++)
         slot->record[i] = child->pid;
-    slot->seq = head->seq + 1;
-    head->seq = head->seq + 1;
+    slot->seq = index + 1;
     return 0;
 }
