@@ -143,15 +143,23 @@ def processes():
     return live, every
 # Compare with /proc as it was both before and after the table was read: processes that
 # lived through the read must be in the table; table entries must have existed (alive or
-# zombie: `ium ps` lists an exited process until its table entry goes).
+# zombie: `ium ps` lists an exited process until its table entry goes). The lister itself
+# lives only during the read: iumd rightly lists it when its fork record was read in time
+# (the "stale" entry runs before 2026-12-01 sometimes reported).
 first, first_all = processes()
 time.sleep(0.5)  # iumd drains lifecycle events every 200 ms: let it see `first`
-table = {r["pid"] for r in json.loads(subprocess.run([os.environ["IUM"], "ps", "--json"], capture_output=True, check=True).stdout)}
+lister = subprocess.Popen([os.environ["IUM"], "ps", "--json"], stdout=subprocess.PIPE)
+out, _ = lister.communicate()
+if lister.returncode != 0:
+    sys.exit(f"ium ps failed ({lister.returncode})")
+table = {r["pid"] for r in json.loads(out)}
 second, second_all = processes()
+stale = table - (first_all | second_all | {lister.pid})
 b, a = json.loads(sys.argv[1])["counters"], json.loads(sys.argv[2])["counters"]
 print(json.dumps({"bench": "storm-table", "dropped": a["eventsDropped"] - b["eventsDropped"],
                   "rescans": a["rescans"] - b["rescans"], "repaired": a["repairs"] - b["repairs"],
-                  "missing_from_table": len((first & second) - table), "stale_in_table": len(table - (first_all | second_all))}))
+                  "missing_from_table": len((first & second) - table), "stale_in_table": len(stale),
+                  "stale_pids": sorted(stale), "missing_pids": sorted((first & second) - table)}))
 PY
 done
 done
