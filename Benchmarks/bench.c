@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench: the measurements behind `make bench`. Each mode prints one JSON object.
+ * bench: the measurements behind `make bench`. Each mode prints one JSON object; the latency
+ * modes (query, cycle, echo, proc) also give the CPU time per operation of this thread and,
+ * with BENCH_SERVER_PID set, of the server's threads (their schedstat).
  *
  *   bench query N [PID]           NtQueryInformationProcess(PEBI) x N via libium on one handle to PID
  *                                 (default: itself); IUM_IN_CLIENT=0 sends every query to iumd
@@ -37,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <dirent.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,13 +56,46 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static void report(const char *name, uint64_t *samples, long n) {
+/* This thread's CPU time: with the server's (run.sh reads its schedstat), where a same-CPU
+ * round trip's time goes, far steadier than latency on a noisy machine. */
+static uint64_t cpu_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* The CPU time the threads of process $BENCH_SERVER_PID (iumd, the echo server) have run, from
+ * their schedstat, in ns; 0 without it. Read while connected: a connection's thread is alive. */
+static uint64_t server_cpu_ns(void) {
+    const char *pid = getenv("BENCH_SERVER_PID");
+    char path[320];
+    if (!pid) return 0;
+    snprintf(path, sizeof path, "/proc/%s/task", pid);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    uint64_t sum = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/%s/task/%s/schedstat", pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        unsigned long long run = 0;
+        if (f && fscanf(f, "%llu", &run) == 1) sum += run;
+        if (f) fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+/* `cpu`, `server`: the CPU time this thread and the server spent in the measured loop. */
+static void report(const char *name, uint64_t *samples, long n, uint64_t cpu, uint64_t server) {
     qsort(samples, (size_t)n, sizeof *samples, cmp_u64);
     double mean = 0;
     for (long i = 0; i < n; i++) mean += (double)samples[i];
     mean /= (double)n;
-    printf("{\"bench\":\"%s\",\"n\":%ld,\"p50_ns\":%llu,\"p99_ns\":%llu,\"mean_ns\":%.0f}\n", name, n,
-           (unsigned long long)samples[n / 2], (unsigned long long)samples[(n * 99) / 100], mean);
+    printf("{\"bench\":\"%s\",\"n\":%ld,\"p50_ns\":%llu,\"p99_ns\":%llu,\"mean_ns\":%.0f,\"cpu_ns_per_op\":%.0f,"
+           "\"server_cpu_ns_per_op\":%.0f}\n",
+           name, n, (unsigned long long)samples[n / 2], (unsigned long long)samples[(n * 99) / 100], mean,
+           (double)cpu / (double)n, (double)server / (double)n);
 }
 
 static int connect_seqpacket(const char *path) {
@@ -80,20 +116,23 @@ static int query_bench(long n, pid_t pid) {
     uint64_t *t = malloc(sizeof *t * (size_t)n);
     PROCESS_EXTENDED_BASIC_INFORMATION info;
     for (long i = 0; i < 200; i++) NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
+    uint64_t c0 = cpu_ns(), s0 = server_cpu_ns();
     for (long i = 0; i < n; i++) {
         uint64_t a = now_ns();
         s = NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
         t[i] = now_ns() - a;
         if (s != STATUS_SUCCESS) { fprintf(stderr, "query 0x%08X\n", (unsigned)s); return 2; }
     }
-    report("query", t, n);
+    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
+    report("query", t, n, c1 - c0, s1 - s0);
     return 0;
 }
 
 /* open + query + close of PID, one cycle at a time (the WDK sample's path). */
 static int cycle_bench(long n, pid_t pid) {
-    uint64_t *t = malloc(sizeof *t * (size_t)n);
+    uint64_t *t = malloc(sizeof *t * (size_t)n), c0 = 0, s0 = 0;
     for (long i = -200; i < n; i++) {
+        if (i == 0) c0 = cpu_ns(), s0 = server_cpu_ns();
         OBJECT_ATTRIBUTES oa;
         CLIENT_ID cid = {(HANDLE)(ULONG_PTR)pid, NULL};
         HANDLE h;
@@ -106,7 +145,8 @@ static int cycle_bench(long n, pid_t pid) {
         if (s != STATUS_SUCCESS) { fprintf(stderr, "cycle 0x%08X\n", (unsigned)s); return 2; }
         if (i >= 0) t[i] = now_ns() - a;
     }
-    report("cycle", t, n);
+    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
+    report("cycle", t, n, c1 - c0, s1 - s0);
     return 0;
 }
 
@@ -160,13 +200,15 @@ static int echo_bench(const char *path, long n) {
     char msg[64] = {1}, buf[64];
     uint64_t *t = malloc(sizeof *t * (size_t)n);
     for (long i = 0; i < 200; i++) { send(fd, msg, 64, 0); recv(fd, buf, 64, 0); }
+    uint64_t c0 = cpu_ns(), s0 = server_cpu_ns();
     for (long i = 0; i < n; i++) {
         uint64_t a = now_ns();
         send(fd, msg, 64, 0);
         recv(fd, buf, 64, 0);
         t[i] = now_ns() - a;
     }
-    report("echo", t, n);
+    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
+    report("echo", t, n, c1 - c0, s1 - s0);
     return 0;
 }
 
@@ -203,12 +245,14 @@ static int proc_bench(int pid, long n) {
     uint64_t *t = malloc(sizeof *t * (size_t)n);
     long sink = 0;
     for (long i = 0; i < 200; i++) proc_once(stat_path, status_path, &sink);
+    uint64_t c0 = cpu_ns(), s0 = server_cpu_ns();
     for (long i = 0; i < n; i++) {
         uint64_t a = now_ns();
         proc_once(stat_path, status_path, &sink);
         t[i] = now_ns() - a;
     }
-    report("proc", t, n);
+    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
+    report("proc", t, n, c1 - c0, s1 - s0);
     return sink == 42 ? 1 : 0;
 }
 

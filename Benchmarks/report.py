@@ -33,6 +33,17 @@ for place in ("same", "cross"):
     if c and e:
         add(f"open+query+close p50 ({place}-CPU), us", c["p50_ns"] / 1000, "us")
         add(f"open+query+close / raw round trip, p50 ({place}-CPU)", c["p50_ns"] / e["p50_ns"], "x", "<= 1.5", c["p50_ns"] / e["p50_ns"] <= 1.5)
+    # Same CPU, a round trip's latency is the CPU time both sides spend: where the time goes
+    # (BENCHMARKS.md, "Where a socket query's time goes").
+    if place == "same" and e and e.get("server_cpu_ns_per_op"):
+        add("  CPU per raw round trip: echo server, us", e["server_cpu_ns_per_op"] / 1000, "us")
+        add("  CPU per raw round trip: echo client, us", e["cpu_ns_per_op"] / 1000, "us")
+        for what, r in (("query", q), ("open+query+close", c)):
+            if r and r.get("server_cpu_ns_per_op"):
+                add(f"  CPU per {what}: iumd, us", r["server_cpu_ns_per_op"] / 1000, "us")
+                add(f"  CPU per {what}: iumd beyond the echo server, us", (r["server_cpu_ns_per_op"] - e["server_cpu_ns_per_op"]) / 1000, "us")
+                add(f"  CPU per {what}: the client (libium), us", r["cpu_ns_per_op"] / 1000, "us")
+                add(f"  CPU per {what}: libium beyond the echo client, us", (r["cpu_ns_per_op"] - e["cpu_ns_per_op"]) / 1000, "us")
 p = one("proc")
 if p:
     add("/proc parse (stat + status) p50, us", p["p50_ns"] / 1000, "us")

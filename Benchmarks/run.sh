@@ -70,9 +70,10 @@ for placement in same cross; do
     taskset -a -p -c "$cpu" "$daemon" > /dev/null
     taskset -a -p -c "$cpu" "$echo_pid" > /dev/null
     log "query latency, server on CPU $cpu, client on CPU 0 ($placement)"
-    taskset -c 0 env IUM_IN_CLIENT=0 "$B" query "$N" "$other" | record "query_$placement"
-    taskset -c 0 "$B" cycle "$N" "$other" | record "cycle_$placement"
-    taskset -c 0 "$B" echo "$W/echo.sock" "$N" | record "echo_$placement"
+    # BENCH_SERVER_PID: the bench also reports the server's CPU time per operation.
+    taskset -c 0 env IUM_IN_CLIENT=0 BENCH_SERVER_PID="$daemon" "$B" query "$N" "$other" | record "query_$placement"
+    taskset -c 0 env BENCH_SERVER_PID="$daemon" "$B" cycle "$N" "$other" | record "cycle_$placement"
+    taskset -c 0 env BENCH_SERVER_PID="$echo_pid" "$B" echo "$W/echo.sock" "$N" | record "echo_$placement"
 done
 log "in-client query latency (itself, another process)"
 taskset -c 0 "$B" query "$N" | record query_inclient_self
