@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <ntddk.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,7 +40,6 @@
 #include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <dirent.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,8 +86,13 @@ static uint64_t server_cpu_ns(void) {
     return sum;
 }
 
-/* `cpu`, `server`: the CPU time this thread and the server spent in the measured loop. */
-static void report(const char *name, uint64_t *samples, long n, uint64_t cpu, uint64_t server) {
+/* CPU time so far: this thread's and the server's. */
+struct cpu_mark { uint64_t self, server; };
+static struct cpu_mark cpu_mark(void) { return (struct cpu_mark){cpu_ns(), server_cpu_ns()}; }
+
+/* `since`: the cpu_mark() taken just before the measured loop, which has just ended. */
+static void report(const char *name, uint64_t *samples, long n, struct cpu_mark since) {
+    struct cpu_mark now = cpu_mark();
     qsort(samples, (size_t)n, sizeof *samples, cmp_u64);
     double mean = 0;
     for (long i = 0; i < n; i++) mean += (double)samples[i];
@@ -95,7 +100,7 @@ static void report(const char *name, uint64_t *samples, long n, uint64_t cpu, ui
     printf("{\"bench\":\"%s\",\"n\":%ld,\"p50_ns\":%llu,\"p99_ns\":%llu,\"mean_ns\":%.0f,\"cpu_ns_per_op\":%.0f,"
            "\"server_cpu_ns_per_op\":%.0f}\n",
            name, n, (unsigned long long)samples[n / 2], (unsigned long long)samples[(n * 99) / 100], mean,
-           (double)cpu / (double)n, (double)server / (double)n);
+           (double)(now.self - since.self) / (double)n, (double)(now.server - since.server) / (double)n);
 }
 
 static int connect_seqpacket(const char *path) {
@@ -116,23 +121,23 @@ static int query_bench(long n, pid_t pid) {
     uint64_t *t = malloc(sizeof *t * (size_t)n);
     PROCESS_EXTENDED_BASIC_INFORMATION info;
     for (long i = 0; i < 200; i++) NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
-    uint64_t c0 = cpu_ns(), s0 = server_cpu_ns();
+    struct cpu_mark start = cpu_mark();
     for (long i = 0; i < n; i++) {
         uint64_t a = now_ns();
         s = NtQueryInformationProcess(h, ProcessBasicInformation, &info, sizeof info, NULL);
         t[i] = now_ns() - a;
         if (s != STATUS_SUCCESS) { fprintf(stderr, "query 0x%08X\n", (unsigned)s); return 2; }
     }
-    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
-    report("query", t, n, c1 - c0, s1 - s0);
+    report("query", t, n, start);
     return 0;
 }
 
 /* open + query + close of PID, one cycle at a time (the WDK sample's path). */
 static int cycle_bench(long n, pid_t pid) {
-    uint64_t *t = malloc(sizeof *t * (size_t)n), c0 = 0, s0 = 0;
+    uint64_t *t = malloc(sizeof *t * (size_t)n);
+    struct cpu_mark start = {0, 0};
     for (long i = -200; i < n; i++) {
-        if (i == 0) c0 = cpu_ns(), s0 = server_cpu_ns();
+        if (i == 0) start = cpu_mark();
         OBJECT_ATTRIBUTES oa;
         CLIENT_ID cid = {(HANDLE)(ULONG_PTR)pid, NULL};
         HANDLE h;
@@ -145,8 +150,7 @@ static int cycle_bench(long n, pid_t pid) {
         if (s != STATUS_SUCCESS) { fprintf(stderr, "cycle 0x%08X\n", (unsigned)s); return 2; }
         if (i >= 0) t[i] = now_ns() - a;
     }
-    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
-    report("cycle", t, n, c1 - c0, s1 - s0);
+    report("cycle", t, n, start);
     return 0;
 }
 
@@ -200,15 +204,14 @@ static int echo_bench(const char *path, long n) {
     char msg[64] = {1}, buf[64];
     uint64_t *t = malloc(sizeof *t * (size_t)n);
     for (long i = 0; i < 200; i++) { send(fd, msg, 64, 0); recv(fd, buf, 64, 0); }
-    uint64_t c0 = cpu_ns(), s0 = server_cpu_ns();
+    struct cpu_mark start = cpu_mark();
     for (long i = 0; i < n; i++) {
         uint64_t a = now_ns();
         send(fd, msg, 64, 0);
         recv(fd, buf, 64, 0);
         t[i] = now_ns() - a;
     }
-    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
-    report("echo", t, n, c1 - c0, s1 - s0);
+    report("echo", t, n, start);
     return 0;
 }
 
@@ -245,14 +248,13 @@ static int proc_bench(int pid, long n) {
     uint64_t *t = malloc(sizeof *t * (size_t)n);
     long sink = 0;
     for (long i = 0; i < 200; i++) proc_once(stat_path, status_path, &sink);
-    uint64_t c0 = cpu_ns(), s0 = server_cpu_ns();
+    struct cpu_mark start = cpu_mark();
     for (long i = 0; i < n; i++) {
         uint64_t a = now_ns();
         proc_once(stat_path, status_path, &sink);
         t[i] = now_ns() - a;
     }
-    uint64_t c1 = cpu_ns(), s1 = server_cpu_ns();
-    report("proc", t, n, c1 - c0, s1 - s0);
+    report("proc", t, n, start);
     return sink == 42 ? 1 : 0;
 }
 
