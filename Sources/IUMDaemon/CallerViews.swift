@@ -28,6 +28,9 @@ struct CallerViews: Sendable {
     let peer: Peer
     let peerStartTicks: UInt64?
     let peerGroups: Set<UInt32>
+    /// The peer's pid in each PID namespace from iumd's down to its own (`NSpid`): one entry
+    /// when it shares iumd's; empty when its `/proc/PID/status` could not be read.
+    let peerNamespacePids: [Int32]
     /// How old a probe may be.
     static let freshness: UInt64 = 1_000_000_000
 
@@ -39,6 +42,7 @@ struct CallerViews: Sendable {
         self.peerStartTicks = try? reader.stat(peer.pid).startTime
         let status = try? reader.status(peer.pid)
         self.peerGroups = Set((status?.groups ?? []) + [status?.gids.last ?? peer.gid])
+        self.peerNamespacePids = status?.nsPids ?? []
     }
 
     /// The peer's view of `target`, given whether it says its probe passed.

@@ -112,6 +112,9 @@ final class Connection {
             let fatal: Bool = switch error { case .badMagic, .unsupportedVersion: true; default: false }
             return ([StatusReply(status: .invalidParameter, message: error.description).encode(.error, requestId: requestId(frame))], !fatal)
         }
+        if header.type != .status, let refusal = foreignNamespaceRefusal {
+            return ([StatusReply(status: .notSupported, message: refusal).encode(.error, requestId: header.requestId)], true)
+        }
         var payload = header.payload
         do {
             switch header.type {
@@ -176,6 +179,21 @@ final class Connection {
             return ([StatusReply(status: .invalidParameter, message: "\(error)").encode(.error, requestId: header.requestId)], true)
         }
     }
+
+    /// Why iumd answers this peer nothing but `status`, or nil: a peer in another PID namespace
+    /// (a container without the host's) names processes by its namespace's pids, which name
+    /// other processes here, and iumd's answers (pids, the table, the audit store) would show
+    /// it processes its kernel hides from it. Refused with STATUS_NOT_SUPPORTED until iumd
+    /// translates pids between namespaces (README: "Containers").
+    lazy var foreignNamespaceRefusal: String? = {
+        let pids = views.peerNamespacePids
+        if pids.count == 1 { return nil }
+        let refusal = pids.isEmpty
+            ? "iumd cannot read /proc/\(peer.pid)/status to learn this caller's PID namespace; it answers callers in its own PID namespace only"
+            : "this caller runs in another PID namespace (pid \(pids.last ?? 0) there, \(peer.pid) in iumd's), where process ids name other processes than iumd's: iumd answers callers in its own PID namespace only (a container needs the host's, e.g. hostPID)"
+        logger.notice("caller refused", metadata: ["reason": "\(refusal)"])
+        return refusal
+    }()
 
     /// NtClose on iumd's side: the handle, and its grant in the caller's view table (now, or
     /// with `withdrawGrantLater` after the next frame: ``closedGrants``).

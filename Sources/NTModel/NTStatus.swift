@@ -88,6 +88,10 @@ public struct NTStatus: RawRepresentable, Error, Hashable, Sendable, CustomStrin
     /// Not enough resources (for example the handle table is full).
     /// The corresponding NT status is `STATUS_INSUFFICIENT_RESOURCES`.
     public static let insufficientResources = NTStatus(rawValue: 0xC000_009A)
+    /// The request is not supported for this caller (iumd: a caller in another PID namespace,
+    /// whose process ids name other processes than iumd's). The corresponding NT status is
+    /// `STATUS_NOT_SUPPORTED`.
+    public static let notSupported = NTStatus(rawValue: 0xC000_00BB)
     /// The process is terminating. The corresponding NT status is `STATUS_PROCESS_IS_TERMINATING`.
     public static let processIsTerminating = NTStatus(rawValue: 0xC000_010A)
     /// A device (here: the ium daemon) is not reachable.
@@ -123,6 +127,7 @@ public struct NTStatus: RawRepresentable, Error, Hashable, Sendable, CustomStrin
         0xC000_0024: "STATUS_OBJECT_TYPE_MISMATCH",
         0xC000_0030: "STATUS_INVALID_PARAMETER_MIX",
         0xC000_009A: "STATUS_INSUFFICIENT_RESOURCES",
+        0xC000_00BB: "STATUS_NOT_SUPPORTED",
         0xC000_00A3: "STATUS_DEVICE_NOT_READY",
         0xC000_010A: "STATUS_PROCESS_IS_TERMINATING",
         0xC000_0353: "STATUS_PORT_NOT_SET",

@@ -65,7 +65,7 @@ struct NTDDKLayoutTests {
     @Test("every STATUS_* and access-right macro equals NTModel's value of the same name")
     func constants() throws {
         let rights = Dictionary(uniqueKeysWithValues: AccessMask.names.map { ($0.1, $0.0) })
-        #expect(ium_abi_constant_count() == 42)
+        #expect(ium_abi_constant_count() == 43)
         for i in 0..<ium_abi_constant_count() {
             let constant = ium_abi_constant_at(i)
             let name = String(cString: constant.name)

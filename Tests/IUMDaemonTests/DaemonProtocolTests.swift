@@ -109,6 +109,26 @@ struct DaemonProtocolTests {
         #expect(try client.tag(pid: victim.pid).status == .success)
         #expect(try client.tag(pid: 0x7FFF_FFF0).status == .invalidCID)
     }
+
+    @Test("a caller in another PID namespace, whose pids name other processes here, is refused with STATUS_NOT_SUPPORTED and the reason; status still answers")
+    func foreignPidNamespace() throws {
+        let d = try TestDaemon()
+        func inNewPidNamespace(_ arguments: [String]) throws -> CommandResult {
+            try runCommand(["unshare", "--pid", "--fork", "--mount-proc", "env", "IUM_SOCKET=\(d.socket)", builtBinaries + "/ium"] + arguments)
+        }
+        // Pid 1 there is the namespace's own first process; here it is the machine's init.
+        for arguments in [["query", "1"], ["ps"], ["tag", "1"], ["events"]] {
+            let r = try inNewPidNamespace(arguments)
+            #expect(r.status == 1, "\(arguments)")
+            #expect(r.stdout.isEmpty, "\(arguments): nothing about iumd's processes")
+            #expect(r.stderr.contains("runs in another PID namespace") && r.stderr.contains("STATUS_NOT_SUPPORTED"),
+                    "\(arguments): \(r.stderr)")
+        }
+        #expect(try inNewPidNamespace(["status"]).status == 0)
+        // The same request from iumd's own namespace is answered.
+        let here = try runCommand(["env", "IUM_SOCKET=\(d.socket)", builtBinaries + "/ium", "query", "1"])
+        #expect(here.status == 0 && here.stdout.contains("UniqueProcessId               1"))
+    }
 }
 
 @Suite("iumd owns its guard", .serialized, .enabled(if: TestDaemon.canRun, "needs root, BPF and a built iumd (make build)"))
