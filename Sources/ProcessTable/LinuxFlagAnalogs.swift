@@ -89,6 +89,14 @@ public enum LinuxFlagAnalogs {
             if parts.count < 3 || !parts[2].hasPrefix("unconfined") { return true }
         }
         guard let cgroup = facts.cgroupPath else { return false }
-        return cgroup.split(separator: "/").contains { $0.hasPrefix("app-flatpak-") || $0.hasPrefix("snap.") }
+        // Asked on every class 0 query iumd answers: a scan of the path's bytes, no allocation.
+        var path = cgroup.utf8[...]
+        while !path.isEmpty {
+            let end = path.firstIndex(of: UInt8(ascii: "/")) ?? path.endIndex
+            let component = path[..<end]
+            if component.starts(with: "app-flatpak-".utf8) || component.starts(with: "snap.".utf8) { return true }
+            path = end == path.endIndex ? path[end...] : path[path.index(after: end)...]
+        }
+        return false
     }
 }

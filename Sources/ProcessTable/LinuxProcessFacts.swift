@@ -65,6 +65,25 @@ public struct LinuxProcessFacts: Hashable, Sendable {
 
     /// The process's identity.
     public var identity: ProcessIdentity { ProcessIdentity(pid: stat.pid, startTime: stat.startTime) }
+
+    /// Takes the kernel's view of now in place of the last one, without reading `/proc`, when
+    /// the view shows nothing that would change the rest: the same process, no exec, the same
+    /// cgroup, the same user ids, not a zombie. False, and the facts unchanged, when a full
+    /// read is needed (no view before, or any of those changed).
+    ///
+    /// What a view makes stale in the `/proc` text (nice, policy, state in `stat`, …) is never
+    /// read where a view exists: the class 0 mapping takes them from the view (task_view.h).
+    /// - Parameter view: The guard's view of the process, just taken.
+    public mutating func takeView(_ view: ium_view) -> Bool {
+        guard let old = kernelView, view.start_ticks == stat.startTime,
+              view.flags & UInt32(IUM_VIEW_ZOMBIE) == 0, view.exec_id == old.exec_id, view.cgroup_id == old.cgroup_id,
+              view.uid == old.uid, view.euid == old.euid, view.suid == old.suid
+        else { return false }
+        kernelView = view
+        taggedSecure = view.flags & UInt32(IUM_VIEW_SECURE) != 0
+        kernelDumpable = view.flags & UInt32(IUM_VIEW_HAS_MM) != 0 ? view.dumpable == 1 : nil
+        return true
+    }
 }
 
 /// A process's identity: its pid and its start time (clock ticks after boot). A recycled pid
@@ -162,28 +181,6 @@ public struct ProcReader: Sendable {
             taggedSecure: view.flags & UInt32(IUM_VIEW_SECURE) != 0,
             kernelView: view
         )
-    }
-
-    /// The last facts with the kernel's view of now, without reading `/proc`, when the view
-    /// shows nothing that would change the rest: the same process, no exec, the same cgroup,
-    /// the same user ids, not a zombie. Nil when a full read is needed (no guard, no view, or
-    /// any of those changed).
-    ///
-    /// What a view makes stale in `last` (nice, policy, state in `stat`, …) is never read
-    /// where a view exists: the class 0 mapping takes them from the view (task_view.h).
-    /// - Parameters:
-    ///   - last: The facts last read in full for this process.
-    ///   - pid: The process id.
-    public func refreshed(_ last: LinuxProcessFacts, pid: Int32) -> LinuxProcessFacts? {
-        guard let old = last.kernelView, let view = kernel.taskView(pid: pid), view.start_ticks == last.stat.startTime,
-              view.flags & UInt32(IUM_VIEW_ZOMBIE) == 0, view.exec_id == old.exec_id, view.cgroup_id == old.cgroup_id,
-              view.uid == old.uid, view.euid == old.euid, view.suid == old.suid
-        else { return nil }
-        var facts = last
-        facts.kernelView = view
-        facts.taggedSecure = view.flags & UInt32(IUM_VIEW_SECURE) != 0
-        facts.kernelDumpable = view.flags & UInt32(IUM_VIEW_HAS_MM) != 0 ? view.dumpable == 1 : nil
-        return facts
     }
 
     /// The cgroup v2 path of a process (`/` for the root cgroup).

@@ -122,23 +122,26 @@ public final class ProcessObject: Sendable {
     ///     current enough. Only with `viewSuffices`: they may come from the task view alone.
     ///   - viewSuffices: The caller needs only what the kernel's task view gives (class 0,
     ///     the open's access check): no `/proc` read when the view allows it
-    ///     (``ProcReader/refreshed(_:pid:)``).
+    ///     (``LinuxProcessFacts/takeView(_:)``).
     public func snapshot(freshSince: UInt64? = nil, viewSuffices: Bool = false) -> ProcessSnapshot {
-        let (exited, last, lastReadAt) = state.withLock { s in (s.exit, s.facts, s.readAt) }
+        let (exited, lastReadAt) = state.withLock { s in (s.exit, s.readAt) }
         if let exited {
-            return ProcessSnapshot(record: record, facts: last, exit: exited, reader: reader)
+            return ProcessSnapshot(record: record, facts: lastFacts, exit: exited, reader: reader)
         }
         if viewSuffices, let freshSince, lastReadAt >= freshSince {
-            return ProcessSnapshot(record: record, facts: last, exit: nil, reader: reader)
+            return ProcessSnapshot(record: record, facts: lastFacts, exit: nil, reader: reader)
         }
         let readAt = monotonicNanoseconds()
-        if viewSuffices, let facts = reader.refreshed(last, pid: identity.pid) {
-            state.withLock { s in
-                s.facts = facts
-                s.readAt = readAt
-            }
+        // The kernel's view of now, taken into the facts in place (one copy out, for the
+        // snapshot) when it shows nothing that would change the rest.
+        if viewSuffices, let view = reader.kernel.taskView(pid: identity.pid), let facts = state.withLock({ s -> LinuxProcessFacts? in
+            guard s.exit == nil, s.facts.takeView(view) else { return nil }
+            s.readAt = readAt
+            return s.facts
+        }) {
             return ProcessSnapshot(record: record, facts: facts, exit: nil, reader: reader)
         }
+        let last = lastFacts
         let pidfdSays = try? Processes.hasExited(pidfd: pidfd)
         if pidfdSays == false {
             do {

@@ -173,7 +173,7 @@ struct FlagAnalogTests {
         child.wait()
     }
 
-    @Test("IsStronglyNamed: a confinement label other than unconfined (label rules)")
+    @Test("IsStronglyNamed: a confinement label other than unconfined, a flatpak or snap cgroup component (the rules)")
     func stronglyNamedLabels() throws {
         let (child, _) = try startFixture(["sleep"])
         var facts = try ProcReader().facts(child.pid)
@@ -182,6 +182,13 @@ struct FlagAnalogTests {
                                ("system_u:system_r:sshd_t:s0", true)] {
             facts.securityLabel = label
             #expect(LinuxFlagAnalogs.isStronglyNamed(facts) == named, "\(label)")
+        }
+        facts.securityLabel = nil
+        for (path, named) in [("/user.slice/user-1000.slice/app-flatpak-org.gnome.Maps-4242.scope", true),
+                              ("/system.slice/snap.lxd.daemon.service", true), ("snap.x", true), ("/a//app-flatpak-", true),
+                              ("/", false), ("", false), ("/user.slice/xsnap.y", false), ("/app-flatpak", false)] {
+            facts.cgroupPath = path
+            #expect(LinuxFlagAnalogs.isStronglyNamed(facts) == named, "\(path)")
         }
     }
 
