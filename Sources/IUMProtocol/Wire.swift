@@ -6,13 +6,13 @@ import NTModel
 public struct WireWriter: Sendable {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
-    /// Creates an empty writer.
-    public init() {}
+    /// Creates an empty writer with room for a query's reply (no reallocation on the hot path).
+    public init() { bytes.reserveCapacity(128) }
 
     /// Appends an integer, little-endian.
     /// - Parameter value: The integer.
     public mutating func put<T: FixedWidthInteger>(_ value: T) {
-        for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// Appends a string: UInt16 length, then UTF-8 (cut at 65,535 bytes).

@@ -243,12 +243,15 @@ public final class NTProcessSession {
 
     private func snapshot(of object: ProcessObject, probePassed: Bool, freshSince: UInt64? = nil,
                           viewSuffices: Bool = false) -> ProcessSnapshot {
-        var snapshot = object.snapshot(freshSince: freshSince, viewSuffices: viewSuffices)
+        let snapshot = object.snapshot(freshSince: freshSince, viewSuffices: viewSuffices)
         snapshot.callerView = view(of: object.identity, exited: snapshot.hasExited, probePassed: probePassed)
-        snapshot.debugObjectOpener = { [unowned self] tracer in
-            handles.insert(.debugObject(tracerPid: tracer), access: Self.debugAllAccess)
-        }
+        snapshot.debugObjectOpener = debugObjectOpener
         return snapshot
+    }
+
+    /// Inserts a debug object handle (class 30): made once, shared by every snapshot.
+    private lazy var debugObjectOpener: (Int32) -> Result<Handle, NTStatus> = { [unowned self] tracer in
+        handles.insert(.debugObject(tracerPid: tracer), access: Self.debugAllAccess)
     }
 
     /// The caller's view: everything of itself; of a running process what the kernel's check

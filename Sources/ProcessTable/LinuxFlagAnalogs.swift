@@ -19,7 +19,12 @@ public enum LinuxFlagAnalogs {
     ///   - record: What was captured when the process was created.
     ///   - exited: Whether the process has exited.
     public static func flags(facts: LinuxProcessFacts, record: ProcessRecord, exited: Bool) -> ProcessFlags {
-        var flags = ProcessFlags(rawValue: basicInformation(facts: facts, record: record).flags)
+        flags(of: basicInformation(facts: facts, record: record), exited: exited)
+    }
+
+    /// The Flags of the mapping's answer `basic`, for a process that has `exited` or not.
+    static func flags(of basic: ium_basic_information, exited: Bool) -> ProcessFlags {
+        var flags = ProcessFlags(rawValue: basic.flags)
         if exited {
             flags.insert(.isProcessDeleting)
             flags.remove(.isFrozen)
@@ -90,13 +95,17 @@ public enum LinuxFlagAnalogs {
         }
         guard let cgroup = facts.cgroupPath else { return false }
         // Asked on every class 0 query iumd answers: a scan of the path's bytes, no allocation.
-        var path = cgroup.utf8[...]
-        while !path.isEmpty {
-            let end = path.firstIndex(of: UInt8(ascii: "/")) ?? path.endIndex
-            let component = path[..<end]
-            if component.starts(with: "app-flatpak-".utf8) || component.starts(with: "snap.".utf8) { return true }
-            path = end == path.endIndex ? path[end...] : path[path.index(after: end)...]
+        var path = cgroup
+        return path.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+                let component = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if component.starts(with: "app-flatpak-".utf8) || component.starts(with: "snap.".utf8) { return true }
+                start = end + 1
+            }
+            return false
         }
-        return false
     }
 }

@@ -260,20 +260,32 @@ public enum KernelFeatures {
     }()
 }
 
-/// One consistent view of a process object, answering NT queries.
-public struct ProcessSnapshot: ProcessInformationSource {
+/// One consistent view of a process object, answering NT queries. A class: a query hands it
+/// to NTModel as `any ProcessInformationSource`, which then holds a reference instead of a
+/// boxed copy of the facts (one query used to copy them twice more).
+public final class ProcessSnapshot: ProcessInformationSource {
     /// The creation record.
-    public var record: ProcessRecord
+    public let record: ProcessRecord
     /// The facts read for this view (the last ones if the process has exited).
-    public var facts: LinuxProcessFacts
+    public let facts: LinuxProcessFacts
     /// The exit, once the process has exited.
-    public var exit: ProcessExit?
+    public let exit: ProcessExit?
     /// Reads the image path and command line when a query asks for them.
-    public var reader: ProcReader
+    public let reader: ProcReader
     /// Opens a debug object handle in the caller's handle table (class 30).
     public var debugObjectOpener: ((Int32) -> Result<Handle, NTStatus>)?
     /// What the caller may see (the kernel's ptrace read check, evaluated for the caller).
     public var callerView: CallerView = .everything
+
+    /// The class 0 mapping's answer (``LinuxFlagAnalogs``), made once for BasicInformation and Flags.
+    private lazy var mapped = LinuxFlagAnalogs.basicInformation(facts: facts, record: record)
+
+    init(record: ProcessRecord, facts: LinuxProcessFacts, exit: ProcessExit?, reader: ProcReader) {
+        self.record = record
+        self.facts = facts
+        self.exit = exit
+        self.reader = reader
+    }
 
     /// Whether the process has exited.
     public var hasExited: Bool { exit != nil }
@@ -298,7 +310,6 @@ public struct ProcessSnapshot: ProcessInformationSource {
         } else {
             exitStatus = .pending
         }
-        let mapped = LinuxFlagAnalogs.basicInformation(facts: facts, record: record)
         return ProcessBasicInformation(
             exitStatus: exitStatus,
             pebBaseAddress: hasExited || !callerView.mayRead ? 0
@@ -313,7 +324,7 @@ public struct ProcessSnapshot: ProcessInformationSource {
     /// The Flags bits (``LinuxFlagAnalogs``); IsWow64Process only for a caller that may read
     /// `/proc/PID/exe` (it is the executable's ELF class).
     public func extendedFlags() -> ProcessFlags {
-        var flags = LinuxFlagAnalogs.flags(facts: facts, record: record, exited: hasExited)
+        var flags = LinuxFlagAnalogs.flags(of: mapped, exited: hasExited)
         if !callerView.mayRead { flags.remove(.isWow64Process) }
         return flags
     }
