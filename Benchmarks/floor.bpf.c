@@ -3,8 +3,9 @@
 // guard's fork tracepoint that do nothing, only read the boot clock, only make one trivial
 // helper call, only reserve and submit a 56-byte ring buffer record (a lifecycle record's
 // size), only reserve (atomic add) and write a 64-byte record in a per-CPU mapped ring (what
-// the guard's lifecycle programs do instead, guard_abi.h). bpf_stats measures each alone (bench floor attaches one
-// at a time), in the same run as the guard's own programs.
+// the guard's lifecycle programs do instead, guard_abi.h) — the last also on the exec and exit
+// tracepoints. bpf_stats measures each alone (bench floor attaches one at a time) under the
+// workload the guard's own programs are measured with (fork + exec + exit), in the same run.
 #include "ium_kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -55,22 +56,43 @@ struct {
     __type(value, struct floor_slot);
 } floor_ring SEC(".maps");
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(floor_slot, struct task_struct *parent, struct task_struct *child)
+// One 64-byte record in this CPU's mapped ring, reserved with an atomic add as the guard's
+// lifecycle programs reserve theirs (lifecycle_record).
+static __always_inline void slot_record(u32 pid)
 {
     u32 first = bpf_get_smp_processor_id() * (FLOOR_SLOTS + 1);
     struct floor_slot *head = bpf_map_lookup_elem(&floor_ring, &first);
     if (!head)
-        return 0;
-    // Reserved with an atomic add, as the guard's lifecycle programs do (lifecycle_record).
+        return;
     u64 index = __sync_fetch_and_add(&head->seq, 1);
     u32 entry = first + 1 + (u32)(index & (FLOOR_SLOTS - 1));
     struct floor_slot *slot = bpf_map_lookup_elem(&floor_ring, &entry);
     if (!slot)
-        return 0;
+        return;
     slot->seq = 0;
     for (int i = 0; i < 7; i++)
-        slot->record[i] = child->pid;
+        slot->record[i] = pid;
     slot->seq = index + 1;
+}
+
+// The slot floor on each of the three lifecycle tracepoints (ium_process_fork, _exec, _exit).
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(floor_slot, struct task_struct *parent, struct task_struct *child)
+{
+    slot_record(child->pid);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(floor_slot_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    slot_record(p->pid);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(floor_slot_exit, struct task_struct *p)
+{
+    slot_record(p->pid);
     return 0;
 }

@@ -99,7 +99,7 @@ for p in json.load(sys.stdin):
     if p.get("name", "").startswith("ium_") and p.get("run_cnt"):
         print(json.dumps({"bench": "prog", "name": p["name"], "run_cnt": p["run_cnt"], "ns_per_run": p["run_time_ns"] / p["run_cnt"]}))
 ' | record prog
-log "the floor: empty, clock-only and ring-buffer-only programs on the same tracepoint"
+log "the floor: empty, clock-only, helper-only, ring-buffer-only and mapped-slot-only programs, under the same fork+exec workload"
 "$B" floor .build/bench/floor.bpf.o 2000 | record floor
 echo "$STATS_WAS" > /proc/sys/kernel/bpf_stats_enabled
 for state in guarded unguarded; do
