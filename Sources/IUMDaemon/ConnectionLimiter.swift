@@ -3,7 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import LinuxEdge
 
 /// The peer of a connection, from `SO_PEERCRED` when it connected.
 struct Peer: Hashable, Sendable {
@@ -24,7 +24,7 @@ final class ConnectionLimiter: Sendable {
         var byUser: [UInt32: Int] = [:]
         var privileged = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let total: Int
     let perUser: Int
 

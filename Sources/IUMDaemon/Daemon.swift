@@ -60,7 +60,7 @@ final class DaemonState: Sendable {
     /// Lifecycle records the guard overwrote before the event thread read them (it sets this;
     /// `ium status` counts them with the ring buffer's drops).
     let lifecycleLost = Atomic<UInt64>(0)
-    private let stopHandler = Mutex<(@Sendable () -> Void)?>(nil)
+    private let stopHandler = Locked<(@Sendable () -> Void)?>(nil)
 
     /// The clients' task view tables (nil: this guard has none, e.g. an older pinned one).
     let viewSlots: ViewSlots?
@@ -151,7 +151,7 @@ public final class Daemon: Service {
     private let droppedAtSeed: UInt64
     /// The guard's records, read from just before the seed scan (nil: they cannot be read);
     /// the event thread takes the reader.
-    private let events: Mutex<GuardEventReader?>
+    private let events: Locked<GuardEventReader?>
 
     /// Starts everything that can fail before serving: the guard, self-protection, the store,
     /// the socket, the `/proc` scan.
@@ -215,9 +215,9 @@ public final class Daemon: Service {
         // Drops counted from here on are repaired by a rescan: the seed scan below sees
         // everything before it, the event thread everything after.
         droppedAtSeed = guardRef.counters().eventsDropped
-        do { events = Mutex(try guardRef.events()) } catch {
+        do { events = Locked(try guardRef.events()) } catch {
             logger.error("cannot read guard events: \(error)")
-            events = Mutex(nil)
+            events = Locked(nil)
         }
         let n: Int
         do { n = try state.directory.scan() } catch {

@@ -7,7 +7,7 @@ import KernelGuard
 import Logging
 import ProcessTable
 import Prometheus
-import Synchronization
+import LinuxEdge
 
 /// iumd's metrics in the Prometheus text format (README, "Metrics"), named after Prometheus's
 /// conventions and modelled on Tetragon's: what the guard refused, and where each event went.
@@ -42,7 +42,7 @@ final class DaemonMetrics: Sendable {
     private let sealed: Gauge
     private let statsEnabled: Gauge
     /// The kernel's and the table's totals at the last scrape (counters grow by the difference).
-    private let last = Mutex<(guardCounters: GuardCounters, rescans: UInt64, repairs: UInt64, programs: [String: ProgramStats])>(
+    private let last = Locked<(guardCounters: GuardCounters, rescans: UInt64, repairs: UInt64, programs: [String: ProgramStats])>(
         (.zero, 0, 0, [:]))
 
     private static func name(_ metricName: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -4,7 +4,7 @@
 import Glibc
 #endif
 import ProcessTable
-import Synchronization
+import LinuxEdge
 
 /// The `hidepid` and `gid` options of iumd's `/proc`, as the kernel applies them
 /// (`has_pid_permissions`, fs/proc/base.c): with `hidepid=1` (noaccess), `2` (invisible) or
@@ -19,7 +19,7 @@ final class ProcVisibility: Sendable {
         var gid: UInt32?
     }
 
-    private let state = Mutex<(options: Options, read: UInt64)>((Options(), 0))
+    private let state = Locked<(options: Options, read: UInt64)>((Options(), 0))
     let mountinfo: String
 
     init(mountinfo: String = "/proc/self/mountinfo") { self.mountinfo = mountinfo }

@@ -7,7 +7,7 @@ public import IUMProtocol
 public import KernelGuard
 import NTModel
 public import ProcessTable
-import Synchronization
+import LinuxEdge
 
 /// The daemon's process table: every process, seeded by a `/proc` scan and then kept current
 /// by the guard's fork/exec/exit events (no polling). It remembers each process's creator as
@@ -52,7 +52,7 @@ public final class ProcessDirectory: Sendable {
     }
 
     let reader: ProcReader
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// Creates an empty directory.
     /// - Parameter reader: The `/proc` reader (with the guard's facts).

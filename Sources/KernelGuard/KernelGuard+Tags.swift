@@ -7,7 +7,6 @@ internal import CLibbpf
 internal import GuardABI
 import LinuxEdge
 import SystemPackage
-import Synchronization
 
 /// The tag bits of a process (`IUM_TAG_*` of guard_abi.h).
 public struct TagFlags: OptionSet, Hashable, Sendable {

@@ -8,7 +8,6 @@ internal import GuardABI
 internal import GuardSkeleton
 import LinuxEdge
 import SystemPackage
-import Synchronization
 
 /// How the guard enforces the contract on this kernel.
 public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -96,7 +95,7 @@ public final class KernelGuard: @unchecked Sendable {
     let lifecycleCPUs: Int
     /// The pinned maps, by pin name.
     let maps: [String: Int32]
-    let tagLock = Mutex(())
+    let tagLock = Locked(())
 
     private init(pinDirectory: String, lockFD: Int32, backend: Backend, reason: String, maps: [String: Int32]) {
         self.pinDirectory = pinDirectory

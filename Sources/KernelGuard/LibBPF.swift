@@ -7,10 +7,10 @@
 import Glibc
 #endif
 internal import CLibbpf
-import Synchronization
+import LinuxEdge
 
 /// The last messages libbpf printed (the verifier log tail on a failed load).
-let libbpfMessages = Mutex<[String]>([])
+let libbpfMessages = Locked<[String]>([])
 
 private func record(_ format: UnsafePointer<CChar>?, _ args: CVaListPointer) -> Int32 {
     guard let format else { return 0 }

@@ -4,7 +4,6 @@
 import Glibc
 #endif
 import LinuxEdge
-import Synchronization
 public import GuardABI
 
 /// What the kernel knows that `/proc` does not show: supplied by the kernel guard when it is
@@ -263,7 +262,7 @@ extension ium_view: @retroactive Equatable, @retroactive Hashable {
 
 /// cgroup v2 paths by cgroup id, at most a few thousand (then forgotten and read again).
 final class CgroupPaths: Sendable {
-    private let paths = Mutex<[UInt64: String]>([:])
+    private let paths = Locked<[UInt64: String]>([:])
 
     /// The path of cgroup `id`, read with `read` the first time; kept only when `stillThere`
     /// says the process did not move while it was read.

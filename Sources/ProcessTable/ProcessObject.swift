@@ -7,7 +7,6 @@ public import NTModel
 import LinuxEdge
 import SystemPackage
 internal import GuardABI
-import Synchronization
 
 /// How and when a process ended.
 public struct ProcessExit: Hashable, Sendable {
@@ -43,7 +42,7 @@ public final class ProcessObject: Sendable {
     public let reader: ProcReader
     // The pidfd is owned by the object and closed in deinit; reading an Int32 is thread-safe.
     private let pidfd: Int32
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     struct State {
         var facts: LinuxProcessFacts
@@ -59,7 +58,7 @@ public final class ProcessObject: Sendable {
         self.record = record
         self.reader = reader
         self.pidfd = pidfd
-        self.state = Mutex(State(facts: facts, readAt: monotonicNanoseconds(), exit: nil))
+        self.state = Locked(State(facts: facts, readAt: monotonicNanoseconds(), exit: nil))
     }
 
     deinit { if pidfd >= 0 { close(pidfd) } }

@@ -9,6 +9,7 @@
 import Glibc
 #endif
 import Testing
+import LinuxEdge
 import GRDB
 import Synchronization
 import NTModel
