@@ -200,9 +200,8 @@ long=$(head -c 24000 /dev/zero | tr '\0' x)
 sh -c 'sleep 1000; :' "$long" > /dev/null 2>&1 &
 tl_track $!
 for uid in 65534 1000; do
-    for i in $(seq 1 60); do tl_as $uid sleep 1000 > /dev/null 2>&1 & tl_track $!; done
-    tl_as $uid sh -c 'sleep 1000; :' "$long" > /dev/null 2>&1 &
-    tl_track $!
+    for i in $(seq 1 60); do tl_spawn_as $uid sleep 1000; done
+    tl_spawn_as $uid sh -c 'sleep 1000; :' "$long"
 done
 # view_row LABEL PREFIX [ARGS…]: caller_view ARGS as one row: at least 150 processes compared,
 # none differing (LABEL names a failure; a pass shows PREFIX and the summary).

@@ -46,7 +46,11 @@ tl_init() {
 
 tl_cleanup() {
     rc=$?
-    for pid in $(cat "$W/pids" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    # Each tracked process and its children (a tracked 'sh -c "sleep …; :"' would leave its
+    # sleep running).
+    for pid in $(cat "$W/pids" 2>/dev/null); do
+        kill -9 "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null) 2>/dev/null
+    done
     tl_stop_iumd
     [ -d "$TL_PIN" ] && "$IUMD" --pin-dir "$TL_PIN" --unload > /dev/null 2>&1
     # Restore sysctls, newest change first.
@@ -83,6 +87,16 @@ tl_summary() {
 
 # tl_track PID: killed at cleanup.
 tl_track() { echo "$1" >> "$W/pids"; }
+
+# tl_spawn_as UID COMMAND…: starts COMMAND as UID in the background, its output discarded, and
+# tracks it. ("tl_as … &" would track the subshell running the function, not the command, and
+# leave the command running after cleanup.)
+tl_spawn_as() {
+    uid=$1
+    shift
+    "$SETPRIV" --reuid "$uid" --regid "$uid" --clear-groups "$@" > /dev/null 2>&1 &
+    tl_track $!
+}
 
 # tl_sysctl_set PATH VALUE: sets a /proc/sys value, restored at cleanup.
 tl_sysctl_set() {
