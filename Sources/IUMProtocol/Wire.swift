@@ -12,7 +12,7 @@ public struct WireWriter: Sendable {
     /// Appends an integer, little-endian.
     /// - Parameter value: The integer.
     public mutating func put<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
     }
 
     /// Appends a string: UInt16 length, then UTF-8 (cut at 65,535 bytes).

@@ -101,7 +101,7 @@ public enum LinuxFlagAnalogs {
             while start < bytes.count {
                 var end = start
                 while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
-                let component = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                let component = bytes[start..<end]
                 if component.starts(with: "app-flatpak-".utf8) || component.starts(with: "snap.".utf8) { return true }
                 start = end + 1
             }
