@@ -184,7 +184,7 @@ final class Connection {
     /// (a container without the host's) names processes by its namespace's pids, which name
     /// other processes here, and iumd's answers (pids, the table, the audit store) would show
     /// it processes its kernel hides from it. Refused with STATUS_NOT_SUPPORTED until iumd
-    /// translates pids between namespaces (README: "Containers").
+    /// translates pids between namespaces (README: "Callers in another PID namespace").
     lazy var foreignNamespaceRefusal: String? = {
         let pids = views.peerNamespacePids
         if pids.count == 1 { return nil }

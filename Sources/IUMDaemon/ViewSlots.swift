@@ -17,7 +17,8 @@ import LinuxEdge
 /// closes; each client's grants under a lock of its own, held across the guard's map update
 /// (a bpf() call) so a grant and a revoke of one process reach the map in the order they were
 /// counted. Connections of different clients never wait for each other's grants (with one
-/// lock for everything, eight clients on two CPUs spent 45 % of the machine spinning on it).
+/// lock for everything, it was the most contended of iumd's locks with eight clients on two
+/// CPUs: BENCHMARKS.md, run M).
 final class ViewSlots: Sendable {
     /// One client process's table and the grants of its handles.
     final class Client: Sendable {
