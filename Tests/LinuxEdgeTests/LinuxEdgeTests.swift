@@ -111,3 +111,48 @@ struct LinuxEdgeTests {
         #expect(!sameBytes(timespec(tv_sec: 1, tv_nsec: 2), timespec(tv_sec: 1, tv_nsec: 3)))
     }
 }
+
+@Suite("Locked, the one lock type")
+struct LockedTests {
+    struct Counts { var total = 0, inside = 0, mostInside = 0, done = 0 }
+
+    @Test("eight threads, 50,000 increments each: none lost, never two inside at once")
+    func mutualExclusion() throws {
+        let counts = Locked(Counts())
+        let threads = 8, increments = 50_000
+        for _ in 0..<threads {
+            #expect(startThread {
+                for _ in 0..<increments {
+                    counts.withLock { c in
+                        c.inside += 1
+                        c.mostInside = max(c.mostInside, c.inside)
+                        c.total += 1
+                        c.inside -= 1
+                    }
+                }
+                counts.withLock { $0.done += 1 }
+            })
+        }
+        var waited = 0
+        while counts.withLock({ $0.done }) < threads, waited < 60_000 {
+            usleep(1000)
+            waited += 1
+        }
+        let final = counts.withLock { $0 }
+        #expect(final.done == threads)
+        #expect(final.total == threads * increments)
+        #expect(final.mostInside == 1)
+    }
+
+    @Test("an error thrown inside leaves the lock free and the change made before it")
+    func throwReleases() {
+        let value = Locked(0)
+        #expect(throws: Errno.invalidArgument) {
+            try value.withLock { (v: inout Int) throws(Errno) in
+                v = 7
+                throw Errno.invalidArgument
+            }
+        }
+        #expect(value.withLock { $0 } == 7)
+    }
+}
