@@ -155,6 +155,13 @@ static int cycle_bench(long n, pid_t pid) {
     return 0;
 }
 
+/* The lifecycle workload: a child that execs /bin/true and exits, waited for. */
+static void fork_exec_exit(void) {
+    pid_t c = fork();
+    if (c == 0) { execl("/bin/true", "true", (char *)NULL); _exit(127); }
+    waitpid(c, NULL, 0);
+}
+
 static int floor_bench(const char *path, int n) {
     struct bpf_object *o = bpf_object__open_file(path, NULL);
     if (!o || bpf_object__load(o)) { fprintf(stderr, "cannot load %s\n", path); return 2; }
@@ -166,11 +173,7 @@ static int floor_bench(const char *path, int n) {
     bpf_object__for_each_program(p, o) {
         struct bpf_link *link = bpf_program__attach(p);
         if (!link) { fprintf(stderr, "cannot attach %s\n", bpf_program__name(p)); return 2; }
-        for (int i = 0; i < n; i++) {
-            pid_t c = fork();
-            if (c == 0) { execl("/bin/true", "true", (char *)NULL); _exit(127); }
-            waitpid(c, NULL, 0);
-        }
+        for (int i = 0; i < n; i++) fork_exec_exit();
         bpf_link__destroy(link);
     }
     bpf_object__for_each_program(p, o) {
@@ -320,11 +323,7 @@ static int probe_bench(pid_t pid, long n) {
 
 static int forkexec_bench(long n) {
     uint64_t a = now_ns();
-    for (long i = 0; i < n; i++) {
-        pid_t p = fork();
-        if (p == 0) { execl("/bin/true", "true", (char *)NULL); _exit(127); }
-        waitpid(p, NULL, 0);
-    }
+    for (long i = 0; i < n; i++) fork_exec_exit();
     printf("{\"bench\":\"forkexec\",\"n\":%ld,\"mean_us\":%.1f}\n", n, (double)(now_ns() - a) / (double)n / 1000.0);
     return 0;
 }

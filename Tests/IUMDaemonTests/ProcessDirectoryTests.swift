@@ -11,7 +11,6 @@ import Glibc
 import Testing
 import LinuxEdge
 import GRDB
-import Synchronization
 import NTModel
 import IUMProtocol
 import IUMClient
