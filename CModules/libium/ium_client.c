@@ -31,11 +31,12 @@
  *   are the socket path's. Anything else (another class, a bad length or pointer, an exited
  *   process, a process that exec'd, changed cgroup or user ids since the open, no guard) goes
  *   to iumd, which keeps the caller's last view of it (what an exited process shows the caller).
- * - NtClose of a handle this connection opened (from an iumd that gives view tables, which
- *   knows close batches) answers STATUS_SUCCESS at once; iumd frees it
- *   when the next request goes out (a close batch sent in the same sendmmsg, never answered):
- *   open + query + close is one round trip. Until then the handle is closed for this process
- *   (the library answers STATUS_INVALID_HANDLE for it and sends it to iumd first).
+ * - NtClose of a handle this connection opened (from an iumd whose views reply says it reads a
+ *   close batch leading a request) answers STATUS_SUCCESS at once; iumd frees it when the next
+ *   request goes out (a close batch at the head of the same message, never answered): open +
+ *   query + close is one round trip and one receive in iumd. Until then the handle is closed
+ *   for this process (the library answers STATUS_INVALID_HANDLE for it and sends it to iumd
+ *   first).
  *
  * The wire format is ium_wire.h (docs/PROTOCOL.md; Sources/IUMProtocol is the other side).
  */
@@ -87,13 +88,15 @@ static struct handle_entry handles[IUM_MAX_HANDLES + 1];
 static struct { pid_t pid; int fd; } spare_pidfds[IUM_SPARE_PIDFDS];
 static unsigned spare_next;
 
-/* Handles closed here and not yet told to iumd (sent before the next request). */
+/* Handles closed here and not yet told to iumd (sent with the next request). */
 static uint64_t pending_closes[IUM_WIRE_CLOSE_BATCH_MAX];
 static uint32_t pending_count;
 
-/* The task view table of this process (NULL: none; asked once per connection). */
+/* The task view table of this process (NULL: none; asked once per connection), and whether
+ * iumd reads a close batch leading a request in one message (its views reply says so). */
 static const volatile struct ium_view *view_table;
 static int views_asked;
+static int batch_closes;
 
 /* ---- The caller's view ----------------------------------------------------------------- */
 
@@ -239,6 +242,7 @@ static int connect_locked(void) {
     if (view_table) munmap((void *)view_table, IUM_VIEW_RECORDS * sizeof(struct ium_view));
     view_table = NULL;
     views_asked = 0;
+    batch_closes = 0;
     struct sockaddr_un addr;
     memset(&addr, 0, sizeof addr);
     addr.sun_family = AF_UNIX;
@@ -270,35 +274,29 @@ static int reply_as(void *out, size_t size, const unsigned char *reply, ssize_t 
 }
 
 /* Sends the handles closed here (a close batch, never answered) and then `frame`, in one
- * sendmmsg: iumd frees them before it reads the request. 0, or -1. Lock held, connected. */
+ * message: iumd frees them, then serves the request. 0, or -1. Lock held, connected. */
 static int send_with_closes_locked(void *frame, size_t len) {
     struct IUM_WIRE_PACKED { /* the handles right after the fixed part */
         struct ium_wire_close_batch batch;
         uint64_t handles[IUM_WIRE_CLOSE_BATCH_MAX];
     } closes;
     _Static_assert(offsetof(__typeof__(closes), handles) == sizeof(struct ium_wire_close_batch), "close batch");
-    size_t batch_len = sizeof closes.batch + sizeof(uint64_t) * (size_t)pending_count;
-    struct mmsghdr msgs[2];
-    struct iovec iov[2] = {{&closes, batch_len}, {frame, len}};
-    memset(msgs, 0, sizeof msgs);
-    unsigned int n = 0;
+    struct iovec iov[2];
+    size_t n = 0, total = 0;
     if (pending_count) {
         closes.batch.header = header(IUM_WIRE_CLOSE_BATCH);
         closes.batch.header.request_id = next_id++;
         closes.batch.count = pending_count;
         closes.batch.reserved = 0;
         memcpy(closes.handles, pending_closes, sizeof(uint64_t) * pending_count);
-        msgs[n].msg_hdr.msg_iov = &iov[0];
-        msgs[n++].msg_hdr.msg_iovlen = 1;
+        iov[n++] = (struct iovec){&closes, sizeof closes.batch + sizeof(uint64_t) * (size_t)pending_count};
+        pending_count = 0;
     }
-    if (frame) {
-        msgs[n].msg_hdr.msg_iov = &iov[1];
-        msgs[n++].msg_hdr.msg_iovlen = 1;
-    }
+    if (frame) iov[n++] = (struct iovec){frame, len};
     if (n == 0) return 0;
-    int sent = sendmmsg(conn, msgs, n, MSG_NOSIGNAL);
-    pending_count = 0;
-    return sent == (int)n ? 0 : -1;
+    for (size_t i = 0; i < n; i++) total += iov[i].iov_len;
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
+    return sendmsg(conn, &msg, MSG_NOSIGNAL) == (ssize_t)total ? 0 : -1;
 }
 
 /* Sends a request (a frame that starts with struct ium_wire_header) and receives its reply
@@ -365,6 +363,7 @@ static void ask_views_locked(void) {
         r.records == IUM_VIEW_RECORDS && r.record_size == sizeof(struct ium_view)) {
         void *table = mmap(NULL, IUM_VIEW_RECORDS * sizeof(struct ium_view), PROT_READ, MAP_SHARED, fd, 0);
         if (table != MAP_FAILED) view_table = table;
+        batch_closes = view_table && (r.features & IUM_WIRE_FEATURE_BATCH_LEADS);
     }
     if (fd >= 0) close(fd);
 }
@@ -549,9 +548,8 @@ NTSTATUS NTAPI NtClose(HANDLE Handle) {
      * with the next request (or now, when the batch is full). */
     uintptr_t index = (uintptr_t)Handle >> 2;
     pthread_mutex_lock(&lock);
-    /* (an iumd that gives view tables knows close batches) */
     if (!((uintptr_t)Handle & 3) && index > 0 && index <= IUM_MAX_HANDLES && conn_pid == self_pid() && handles[index].pid != 0 &&
-        view_table) {
+        batch_closes) {
         if (handles[index].pidfd >= 0) keep_spare_pidfd_locked(handles[index].pid, handles[index].pidfd);
         handles[index].pid = 0;
         pending_closes[pending_count++] = (uint64_t)(uintptr_t)Handle;

@@ -32,8 +32,8 @@ final class Connection {
     /// A file descriptor to attach to the next reply (the view table).
     var attachment: Int32?
     /// The targets of handles a close batch closed, whose view grants are withdrawn once the
-    /// frame sent with the batch is handled, before its answer (libium sends a batch in the same
-    /// sendmmsg as its next request), or at once when the batch came alone: a handle closed and
+    /// frame sent with the batch is handled, before its answer (libium sends a batch at the head
+    /// of its next request's message), or at once when the batch came alone: a handle closed and
     /// its process opened again in one message keep their grant, instead of a delete and an
     /// update of the guard's map (two bpf() calls, ~2 µs here).
     var closedGrants: [Int32] = []
@@ -101,8 +101,9 @@ final class Connection {
     }
 
     /// Answers one frame. Malformed frames get an error reply; a frame whose header cannot be
-    /// trusted (bad magic or version) also ends the connection.
-    func handle(_ frame: [UInt8], receivedSize: Int) -> (replies: [[UInt8]], keepOpen: Bool) {
+    /// trusted (bad magic or version) also ends the connection. `ledByBatch`: the frame came
+    /// after a close batch in the same message.
+    func handle(_ frame: [UInt8], receivedSize: Int, ledByBatch: Bool = false) -> (replies: [[UInt8]], keepOpen: Bool) {
         let header: (type: MessageType, requestId: UInt32, payload: WireReader)
         do throws(ProtocolError) {
             if receivedSize > Frame.maximumSize { throw ProtocolError.tooLarge(receivedSize) }
@@ -138,9 +139,16 @@ final class Connection {
                 let handle = Handle(rawValue: try payload.get())
                 return ([StatusReply(status: closeHandle(handle)).encode(.close, requestId: header.requestId)], true)
             case .closeBatch:
+                if ledByBatch { throw ProtocolError.invalidField("a close batch after a close batch in one message") }
                 for handle in try CloseBatch(&payload).handles { closeHandle(handle, withdrawGrantLater: true) }
-                holdClosedGrants = true
-                return ([], true)
+                let led = payload.rest
+                guard !led.isEmpty else {
+                    holdClosedGrants = true // the request sent after it, if already queued, comes first
+                    return ([], true)
+                }
+                // The request sent in the same message (ViewsReply.served): its grants are
+                // withdrawn once it is handled, before its answer (serve).
+                return handle(led, receivedSize: led.count, ledByBatch: true)
             case .views:
                 return ([viewTable().encode(requestId: header.requestId)], true)
             case .tag:
@@ -251,7 +259,8 @@ final class Connection {
         }
         viewClient = client
         for identity in session.heldProcesses { slots.grant(client, target: identity) }
-        return ViewsReply(status: .success, records: UInt32(IUM_VIEW_RECORDS), recordSize: UInt32(MemoryLayout<ium_view>.size))
+        return ViewsReply(status: .success, records: UInt32(IUM_VIEW_RECORDS), recordSize: UInt32(MemoryLayout<ium_view>.size),
+                          features: ViewsReply.served)
     }
 
     private func requestId(_ frame: [UInt8]) -> UInt32 {

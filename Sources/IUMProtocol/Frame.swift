@@ -358,21 +358,27 @@ public struct ViewsReply: Hashable, Sendable {
     public var records: UInt32
     /// Bytes per record.
     public var recordSize: UInt32
+    /// What this iumd serves beyond version 1's frames (`IUM_WIRE_FEATURE_*`).
+    public var features: UInt32
+
+    /// Every feature this iumd serves: a close batch leading a request in one message.
+    public static let served = UInt32(IUM_WIRE_FEATURE_BATCH_LEADS)
 
     /// Creates the reply.
-    public init(status: NTStatus, records: UInt32 = 0, recordSize: UInt32 = 0) {
+    public init(status: NTStatus, records: UInt32 = 0, recordSize: UInt32 = 0, features: UInt32 = 0) {
         self.status = status
         self.records = records
         self.recordSize = recordSize
+        self.features = features
     }
 
-    /// payload: status u32, records u32, record size u32, 4 bytes of padding.
+    /// payload: status u32, records u32, record size u32, features u32.
     public func encode(requestId: UInt32) -> [UInt8] {
         Frame.encode(.views, requestId: requestId) { w in
             w.put(status.rawValue)
             w.put(records)
             w.put(recordSize)
-            w.put(UInt32(0))
+            w.put(features)
         }
     }
 
@@ -381,14 +387,15 @@ public struct ViewsReply: Hashable, Sendable {
         status = NTStatus(rawValue: try r.get())
         records = try r.get()
         recordSize = try r.get()
-        _ = try r.get(UInt32.self)
+        features = try r.get()
     }
 }
 
 /// Handles a client closed on its side (it opened them on this connection, so it answered
 /// NtClose itself): iumd frees them before the frame that follows and sends no reply. libium
-/// sends the batch together with its next request (one sendmmsg), so open + query + close
-/// costs one round trip.
+/// sends the batch with its next request in one message (the request's frame right after the
+/// batch's handles: ``ViewsReply/served``), so open + query + close costs one round trip and
+/// iumd one receive.
 public struct CloseBatch: Hashable, Sendable {
     /// The handles.
     public var handles: [Handle]

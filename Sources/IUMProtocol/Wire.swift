@@ -61,6 +61,9 @@ public struct WireReader: Sendable {
         return String(decoding: bytes[offset..<(offset + count)], as: UTF8.self)
     }
 
+    /// The bytes after the read position (a frame that follows this one in the same message).
+    public var rest: [UInt8] { Array(bytes[min(offset, bytes.count)...]) }
+
     /// Reads bytes written by ``WireWriter/putBlob(_:)``.
     public mutating func getBlob() throws(ProtocolError) -> [UInt8] {
         let count = Int(try get(UInt32.self))

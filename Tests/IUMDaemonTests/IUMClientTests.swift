@@ -47,7 +47,7 @@ struct IUMClientTests {
         #expect(try client.openProcess(pid: 0, access: .queryLimitedInformation) == .failure(.invalidCID))
     }
 
-    @Test("a close batch withdraws its handles' task-view grants: before the answer to the request after it, at once when it comes alone; while another handle names the process, or it is opened again, the grant stays")
+    @Test("a close batch withdraws its handles' task-view grants: before the answer to the request after it (sent apart or in the same message), at once when it comes alone; while another handle names the process, or it is opened again, the grant stays")
     func closeBatchWithdrawsGrants() throws {
         let d = try TestDaemon()
         let (child, _) = try startFixture(["sleep"])
@@ -78,5 +78,19 @@ struct IUMClientTests {
         #expect(granted(), "closed and opened again: granted")
         #expect(try client.close(handle: handle) == .success)
         #expect(!granted(), "the last handle closed: withdrawn")
+
+        // libium's form: the request right after the batch's handles, in one message.
+        Sockets.setTimeouts(client.fd, seconds: 30) // an iumd that dropped the request: fail, never hang
+        handle = try open()
+        try client.sendFrame(CloseBatch(handles: [handle]).encode(requestId: 0) + Frame.encode(.status, requestId: 77) { _ in })
+        let (type, _) = try client.receiveFrame()
+        #expect(type == .status, "the request the batch leads is answered")
+        #expect(!granted(), "withdrawn before that answer")
+        #expect(try client.close(handle: handle) == .invalidHandle, "the batch closed the handle")
+        handle = try open()
+        let twoBatches = CloseBatch(handles: [handle]).encode(requestId: 0) + CloseBatch(handles: []).encode(requestId: 78)
+        try client.sendFrame(twoBatches)
+        #expect(throws: ClientError.self, "a batch may lead a request, not another batch") { try client.receiveFrame() }
+        #expect(try client.status().processes > 0, "the connection stays")
     }
 }

@@ -71,8 +71,9 @@ struct FrameTests {
         let batch = CloseBatch(handles: [Handle(rawValue: 4), Handle(rawValue: 8)]).encode(requestId: 6)
         #expect(batch == cBytes(cBatch) + cBytes(UInt64(4)) + cBytes(UInt64(8)))
 
-        #expect(ViewsReply(status: .success, records: 64, recordSize: 80).encode(requestId: 2) == cBytes(ium_wire_views_reply(
-            header: cHeader(IUM_WIRE_VIEWS, 2), status: 0, records: 64, record_size: 80, reserved: 0)))
+        #expect(ViewsReply(status: .success, records: 64, recordSize: 80, features: ViewsReply.served).encode(requestId: 2)
+                == cBytes(ium_wire_views_reply(header: cHeader(IUM_WIRE_VIEWS, 2), status: 0, records: 64, record_size: 80,
+                                               features: IUM_WIRE_FEATURE_BATCH_LEADS)))
 
         #expect(StatusReply(status: .accessDenied, handle: 0, message: "no").encode(.tag, requestId: 4)
                 == cBytes(ium_wire_status_reply(header: cHeader(IUM_WIRE_TAG, 4), status: 0xC000_0022, reserved: 0, handle: 0,

@@ -105,7 +105,9 @@ struct IUM_WIRE_PACKED ium_wire_close_request {
     uint64_t handle;
 };
 
-/* Handles closed on the client's side; never answered (sent with the next request). */
+/* Handles closed on the client's side; never answered. The client's next request may follow
+ * the handles in the same message (when the views reply has IUM_WIRE_FEATURE_BATCH_LEADS):
+ * iumd frees the handles, then serves that request. */
 struct IUM_WIRE_PACKED ium_wire_close_batch {
     struct ium_wire_header header;
     uint32_t count; /* at most IUM_WIRE_CLOSE_BATCH_MAX */
@@ -133,8 +135,11 @@ struct IUM_WIRE_PACKED ium_wire_views_reply {
     uint32_t status;
     uint32_t records;
     uint32_t record_size;
-    uint32_t reserved;
+    uint32_t features; /* IUM_WIRE_FEATURE_* this iumd serves (0 from an iumd that knows none) */
 };
+
+/* A close batch may lead the client's next request in one message. */
+#define IUM_WIRE_FEATURE_BATCH_LEADS (1u << 0)
 
 #ifdef __cplusplus
 #define IUM_WIRE_ASSERT(e, m) static_assert(e, m)
