@@ -43,6 +43,12 @@ public final class IUMClient {
     /// The task view table of this process (task_view.h), asked for after the first open.
     var views: TaskViewTable?
     var viewsAsked = false
+    /// Whether iumd reads a close batch leading a request (its views reply says so): then
+    /// `close` of a handle this connection opened is answered here, and the handle goes to iumd
+    /// at the head of the next request's message (docs/PROTOCOL.md), as libium does.
+    var batchesCloses = false
+    /// Handles closed here, not yet sent to iumd.
+    var pendingCloses: [Handle] = []
 
     struct OpenedHandle {
         var pid: Int32
@@ -74,8 +80,14 @@ public final class IUMClient {
         return try receiveFrame()
     }
 
+    /// Sends a frame, after the handles closed here (a close batch at the head of the message).
     func sendFrame(_ frame: [UInt8]) throws(ClientError) {
-        guard Sockets.sendMessage(fd, frame) else { throw ClientError(message: "iumd closed the connection", unreachable: true) }
+        var message = frame
+        if !pendingCloses.isEmpty {
+            message = CloseBatch(handles: pendingCloses).encode(requestId: id()) + frame
+            pendingCloses.removeAll(keepingCapacity: true)
+        }
+        guard Sockets.sendMessage(fd, message) else { throw ClientError(message: "iumd closed the connection", unreachable: true) }
     }
 
     func receiveFrame() throws(ClientError) -> (MessageType, WireReader) {
@@ -157,6 +169,7 @@ public final class IUMClient {
         guard let reply = try? ViewsReply(&p), reply.status == .success, tableFD >= 0,
               reply.records == UInt32(IUM_VIEW_RECORDS), reply.recordSize == UInt32(MemoryLayout<ium_view>.size) else { return }
         views = try? TaskViewTable(fd: tableFD)
+        batchesCloses = views != nil && reply.features & ViewsReply.batchLeadsRequest != 0
     }
 
     /// NtQueryInformationProcess(ProcessBasicInformation) answered in this process from the
@@ -200,9 +213,17 @@ public final class IUMClient {
         return try decode("query") { () throws(ProtocolError) in try QueryOutcome(&r) }
     }
 
-    /// `NtClose`.
+    /// `NtClose`: of a handle this connection opened, answered here when iumd reads close
+    /// batches (it frees the handle before the next request; a batch of the most handles goes
+    /// alone).
     public func close(handle: Handle) throws(ClientError) -> NTStatus {
-        if let entry = handles.removeValue(forKey: handle), entry.pidfd >= 0 { _ = Glibc.close(entry.pidfd) }
+        let entry = handles.removeValue(forKey: handle)
+        if let entry, entry.pidfd >= 0 { _ = Glibc.close(entry.pidfd) }
+        if entry != nil, batchesCloses {
+            pendingCloses.append(handle)
+            if pendingCloses.count == CloseBatch.maximum { try sendFrame([]) }
+            return .success
+        }
         let frame = Frame.encode(.close, requestId: id()) { $0.put(handle.rawValue) }
         var (_, r) = try exchange(frame)
         return try decode("close") { () throws(ProtocolError) in try StatusReply(&r) }.status

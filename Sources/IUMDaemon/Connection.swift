@@ -146,7 +146,7 @@ final class Connection {
                     holdClosedGrants = true // the request sent after it, if already queued, comes first
                     return ([], true)
                 }
-                // The request sent in the same message (ViewsReply.served): its grants are
+                // The request sent in the same message (ViewsReply.batchLeadsRequest): its grants are
                 // withdrawn once it is handled, before its answer (serve).
                 return handle(led, receivedSize: led.count, ledByBatch: true)
             case .views:
@@ -260,7 +260,7 @@ final class Connection {
         viewClient = client
         for identity in session.heldProcesses { slots.grant(client, target: identity) }
         return ViewsReply(status: .success, records: UInt32(IUM_VIEW_RECORDS), recordSize: UInt32(MemoryLayout<ium_view>.size),
-                          features: ViewsReply.served)
+                          features: ViewsReply.batchLeadsRequest)
     }
 
     private func requestId(_ frame: [UInt8]) -> UInt32 {

@@ -361,8 +361,8 @@ public struct ViewsReply: Hashable, Sendable {
     /// What this iumd serves beyond version 1's frames (`IUM_WIRE_FEATURE_*`).
     public var features: UInt32
 
-    /// Every feature this iumd serves: a close batch leading a request in one message.
-    public static let served = UInt32(IUM_WIRE_FEATURE_BATCH_LEADS)
+    /// The feature bit: a close batch may lead the client's next request in one message.
+    public static let batchLeadsRequest = UInt32(IUM_WIRE_FEATURE_BATCH_LEADS)
 
     /// Creates the reply.
     public init(status: NTStatus, records: UInt32 = 0, recordSize: UInt32 = 0, features: UInt32 = 0) {
@@ -394,7 +394,7 @@ public struct ViewsReply: Hashable, Sendable {
 /// Handles a client closed on its side (it opened them on this connection, so it answered
 /// NtClose itself): iumd frees them before the frame that follows and sends no reply. libium
 /// sends the batch with its next request in one message (the request's frame right after the
-/// batch's handles: ``ViewsReply/served``), so open + query + close costs one round trip and
+/// batch's handles: ``ViewsReply/batchLeadsRequest``), so open + query + close costs one round trip and
 /// iumd one receive.
 public struct CloseBatch: Hashable, Sendable {
     /// The handles.

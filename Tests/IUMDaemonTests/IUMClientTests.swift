@@ -77,6 +77,8 @@ struct IUMClientTests {
         handle = try open()
         #expect(granted(), "closed and opened again: granted")
         #expect(try client.close(handle: handle) == .success)
+        #expect(granted(), "IUMClient answered the close itself: iumd hears of it with the next request")
+        #expect(try client.close(handle: handle) == .invalidHandle, "sent to iumd after the batch that closed it")
         #expect(!granted(), "the last handle closed: withdrawn")
 
         // libium's form: the request right after the batch's handles, in one message.
@@ -86,6 +88,7 @@ struct IUMClientTests {
         let (type, _) = try client.receiveFrame()
         #expect(type == .status, "the request the batch leads is answered")
         #expect(!granted(), "withdrawn before that answer")
+        client.handles[handle] = nil // closed behind IUMClient's back: its close goes to iumd
         #expect(try client.close(handle: handle) == .invalidHandle, "the batch closed the handle")
         handle = try open()
         let twoBatches = CloseBatch(handles: [handle]).encode(requestId: 0) + CloseBatch(handles: []).encode(requestId: 78)

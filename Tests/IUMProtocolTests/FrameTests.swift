@@ -71,7 +71,7 @@ struct FrameTests {
         let batch = CloseBatch(handles: [Handle(rawValue: 4), Handle(rawValue: 8)]).encode(requestId: 6)
         #expect(batch == cBytes(cBatch) + cBytes(UInt64(4)) + cBytes(UInt64(8)))
 
-        #expect(ViewsReply(status: .success, records: 64, recordSize: 80, features: ViewsReply.served).encode(requestId: 2)
+        #expect(ViewsReply(status: .success, records: 64, recordSize: 80, features: ViewsReply.batchLeadsRequest).encode(requestId: 2)
                 == cBytes(ium_wire_views_reply(header: cHeader(IUM_WIRE_VIEWS, 2), status: 0, records: 64, record_size: 80,
                                                features: IUM_WIRE_FEATURE_BATCH_LEADS)))
 
