@@ -394,8 +394,8 @@ public struct ViewsReply: Hashable, Sendable {
 /// Handles a client closed on its side (it opened them on this connection, so it answered
 /// NtClose itself): iumd frees them before the frame that follows and sends no reply. libium
 /// sends the batch with its next request in one message (the request's frame right after the
-/// batch's handles: ``ViewsReply/batchLeadsRequest``), so open + query + close costs one round trip and
-/// iumd one receive.
+/// batch's handles: ``ViewsReply/batchLeadsRequest``), so open + query + close costs one round
+/// trip and iumd one receive.
 public struct CloseBatch: Hashable, Sendable {
     /// The handles.
     public var handles: [Handle]

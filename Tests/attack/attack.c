@@ -38,6 +38,12 @@
  *     untag pin PATH PID | untag id - PID deletes PID's entry from the guard's tag map, found by
  *                                         its pin or among all map ids (BPF_MAP_DELETE_ELEM with
  *                                         a pidfd key)
+ *     links                               tries to take every BPF link on the machine off its
+ *                                         hook: BPF_LINK_GET_FD_BY_ID, then BPF_LINK_DETACH and
+ *                                         BPF_LINK_UPDATE to a socket filter; 0 = one went (1: none
+ *                                         did, each refused; 2: no link found). For the test VM:
+ *                                         on a host it would detach any other program's link that
+ *                                         lets it
  *     code HOW LIB                        changes lib_answer() of LIB (a copy of libsidedoor.so)
  *                                         from "return 42" to "return 1337". HOW: open (a new
  *                                         O_WRONLY open), write, truncate, ftruncate, fallocate,
@@ -490,6 +496,31 @@ static int via_untag(const char *how, const char *where, pid_t pid) {
     return worked("untagged");
 }
 
+/* Every link: its fd by id, then detach it, or replace its program with a socket filter (a
+ * type sealed mode lets load). Prints what the kernel said to each. */
+static int via_links(void) {
+    struct bpf_insn ret0[] = {{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0}, {.code = BPF_JMP | BPF_EXIT}};
+    int filter = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "ium_attack", "GPL", ret0, 2, NULL);
+    if (filter < 0) return refused("BPF_PROG_LOAD (socket filter)", errno);
+    unsigned id = 0, tried = 0;
+    while (bpf_link_get_next_id(id, &id) == 0) {
+        tried++;
+        int fd = bpf_link_get_fd_by_id(id);
+        if (fd < 0) { printf("link %u: BPF_LINK_GET_FD_BY_ID: %s\n", id, strerror(errno)); continue; }
+        struct bpf_link_info info = {0};
+        unsigned len = sizeof info;
+        bpf_obj_get_info_by_fd(fd, &info, &len);
+        if (bpf_link_detach(fd) == 0) { printf("link %u (type %u, program %u): ", id, info.type, info.prog_id); return worked("detached"); }
+        printf("link %u (type %u, program %u): BPF_LINK_DETACH: %s", id, info.type, info.prog_id, strerror(errno));
+        if (bpf_link_update(fd, filter, NULL) == 0) { printf("\n"); return worked("replaced"); }
+        printf(", BPF_LINK_UPDATE: %s\n", strerror(errno));
+        close(fd);
+    }
+    if (!tried) { printf("no BPF link on this machine\n"); return 2; }
+    printf("%u links, none detached or replaced\n", tried);
+    return 1;
+}
+
 /* lib_answer() compiled: mov $42,%eax; ret → mov $1337,%eax; ret */
 static const unsigned char answer42[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
 static const unsigned char answer1337[] = {0xb8, 0x39, 0x05, 0x00, 0x00, 0xc3};
@@ -612,6 +643,10 @@ int main(int argc, char **argv) {
         uid_t uid = (uid_t)atoi(argv[2]);
         if (setgid(uid) || setuid(uid)) { perror("setuid"); return 2; }
         a = 3;
+    }
+    if (argc - a == 1 && !strcmp(argv[a], "links")) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        return via_links();
     }
     if (argc - a < 2) { fprintf(stderr, "usage: attack [--uid N] MODE ARGS\n"); return 64; }
     const char *mode = argv[a];

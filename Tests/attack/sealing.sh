@@ -184,6 +184,9 @@ sealed "unmount bpffs" tamper-pin umount /sys/fs/bpf
 sealed "unmount sysfs" tamper-pin umount -l /sys
 sealed "untag through the tag map's pin" tamper-bpf "$ATTACK" untag pin "$TL_PIN/ium_tags" "$VPID"
 sealed "untag through the tag map's id" tamper-bpf "$ATTACK" untag id - "$VPID"
+# No control: the kernel offers no detach and no program update for LSM and tracing links
+# (EOPNOTSUPP, EINVAL), sealed or not; this catches a kernel that starts to.
+sealed "detach or replace the guard's links (BPF_LINK_DETACH, BPF_LINK_UPDATE)" - "$ATTACK" links
 for kind in tp_read tp_write rawtp_read kprobe_read iter_read; do
     case $kind in tp_*) t=tracepoint ;; rawtp_*) t=raw-tracepoint ;; kprobe_*) t=kprobe ;; iter_*) t=tracing ;; esac
     sealed "root's BPF program ($kind)" "bpf-load:$t" bpf_attack "$kind" "$VPID" "$VADDR"
