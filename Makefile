@@ -75,7 +75,7 @@ $(BUILD)/lib/caller_view: Tests/libium/caller_view.c Tests/libium/proc_text.h $(
 $(BUILD)/lib/freshness: Tests/libium/freshness.c Tests/libium/proc_text.h $(LIBIUM)
 	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -Wl,-rpath,'$$ORIGIN'
 $(BUILD)/lib/bench: Benchmarks/bench.c $(LIBIUM) $(BUILD)/bench/floor.bpf.o
-	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -o $@ $< -L$(BUILD)/lib -lium -lbpf -Wl,-rpath,'$$ORIGIN'
+	cc -O2 -Wall -Wextra -Werror -ICModules/libium/include -ICModules/IUMWire/include -o $@ $< -L$(BUILD)/lib -lium -lbpf -Wl,-rpath,'$$ORIGIN'
 $(BUILD)/bench/floor.bpf.o: Benchmarks/floor.bpf.c bpf/include/ium_kernel.h
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell uname -m)-linux-gnu -Ibpf/include -Wall -Werror \

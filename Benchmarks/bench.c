@@ -9,6 +9,8 @@
  *   bench cycle N PID             open + query + close of PID x N (the WDK sample's path)
  *   bench echo-server PATH        a minimal SOCK_SEQPACKET echo server (the baseline)
  *   bench echo PATH N             64-byte round trips to it x N
+ *   bench wire-floor-server PATH  a server of ium's wire format that does only the syscalls iumd
+ *                                 cannot answer a query without (the query's floor; IUM_SOCKET=PATH)
  *   bench proc PID N              read and parse /proc/PID/stat and status for the same facts x N
  *   bench throughput CLIENTS SEC  CLIENTS processes doing open+query+close for SEC seconds
  *   bench getpid N                mean ns per getpid()
@@ -28,6 +30,9 @@
  */
 #define _GNU_SOURCE
 #include <ntddk.h>
+#include <ium_wire.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -187,20 +192,82 @@ static int floor_bench(const char *path, int n) {
     return 0;
 }
 
-static int echo_server(const char *path) {
+/* A listening SOCK_SEQPACKET socket at PATH (anyone may connect), "ready" printed; exits on failure. */
+static int listen_seqpacket(const char *path) {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
     unlink(path);
     int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-    if (bind(l, (struct sockaddr *)&addr, sizeof addr) || listen(l, 16)) { perror("bind"); return 2; }
+    if (bind(l, (struct sockaddr *)&addr, sizeof addr) || listen(l, 16)) { perror("bind"); exit(2); }
+    chmod(path, 0666);
     printf("ready\n");
     fflush(stdout);
+    return l;
+}
+
+static _Noreturn void echo_server(const char *path) {
+    int l = listen_seqpacket(path);
     for (;;) {
         int c = accept(l, NULL, NULL);
         if (c < 0) continue;
         char buf[65536];
         ssize_t n;
         while ((n = recv(c, buf, sizeof buf, 0)) > 0) send(c, buf, (size_t)n, MSG_NOSIGNAL);
+        close(c);
+    }
+}
+
+/*
+ * The query's floor: a server that speaks ium's wire format (ium_wire.h) and does nothing but
+ * what iumd's answer cannot do without — receive the frame, make the view syscall iumd makes
+ * for it (sched_getscheduler of the handle's process, which the guard's programs see) and send
+ * a fixed answer — so that `bench query` through libium against it costs the round trip, the
+ * client's read probe and that syscall: what a query through iumd costs before any of iumd's
+ * own work. Open answers handle 4 (its process remembered), query 64 zero bytes, close
+ * success; a close batch is skipped and the request it leads served; views answers no table.
+ */
+static _Noreturn void wire_floor_server(const char *path) {
+    int l = listen_seqpacket(path);
+    for (;;) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0) continue;
+        static unsigned char buf[IUM_WIRE_MAX_FRAME], out[256];
+        pid_t opened = 0;
+        ssize_t n;
+        while ((n = recv(c, buf, sizeof buf, 0)) >= (ssize_t)sizeof(struct ium_wire_header)) {
+            unsigned char *frame = buf;
+            struct ium_wire_header h;
+            memcpy(&h, frame, sizeof h);
+            if (h.type == IUM_WIRE_CLOSE_BATCH) {
+                struct ium_wire_close_batch b;
+                size_t skip = sizeof b;
+                if (n >= (ssize_t)sizeof b) memcpy(&b, frame, sizeof b), skip += 8 * (size_t)b.count;
+                if (n <= (ssize_t)skip) continue;
+                frame += skip, n -= (ssize_t)skip;
+                memcpy(&h, frame, sizeof h);
+            }
+            size_t len = 0;
+            memset(out, 0, sizeof out);
+            if (h.type == IUM_WIRE_OPEN && n >= (ssize_t)sizeof(struct ium_wire_open_request)) {
+                struct ium_wire_open_request q;
+                memcpy(&q, frame, sizeof q);
+                opened = (pid_t)q.pid;
+                struct ium_wire_open_reply r = {.header = h, .handle = 4, .granted_access = q.desired_access};
+                memcpy(out, &r, len = sizeof r);
+            } else if (h.type == IUM_WIRE_QUERY) {
+                sched_getscheduler(opened);
+                struct ium_wire_query_reply r = {.header = h, .output_length = 64};
+                memcpy(out, &r, sizeof r);
+                len = sizeof r + 64;
+            } else if (h.type == IUM_WIRE_VIEWS) {
+                struct ium_wire_views_reply r = {.header = h, .status = 0xC00000BB /* STATUS_NOT_SUPPORTED */};
+                memcpy(out, &r, len = sizeof r);
+            } else {
+                struct ium_wire_status_reply r = {.header = h};
+                memcpy(out, &r, len = sizeof r);
+            }
+            send(c, out, len, MSG_NOSIGNAL);
+        }
         close(c);
     }
 }
@@ -424,7 +491,8 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "query") && argc > 2) return query_bench(atol(argv[2]), argc > 3 ? atoi(argv[3]) : getpid());
     if (!strcmp(m, "floor") && argc > 3) return floor_bench(argv[2], atoi(argv[3]));
     if (!strcmp(m, "cycle") && argc > 3) return cycle_bench(atol(argv[2]), atoi(argv[3]));
-    if (!strcmp(m, "echo-server") && argc > 2) return echo_server(argv[2]);
+    if (!strcmp(m, "echo-server") && argc > 2) echo_server(argv[2]);
+    if (!strcmp(m, "wire-floor-server") && argc > 2) wire_floor_server(argv[2]);
     if (!strcmp(m, "echo") && argc > 3) return echo_bench(argv[2], atol(argv[3]));
     if (!strcmp(m, "proc") && argc > 3) return proc_bench(atoi(argv[2]), atol(argv[3]));
     if (!strcmp(m, "throughput") && argc > 3) return throughput(atoi(argv[2]), atoi(argv[3]));

@@ -30,9 +30,22 @@ for place in ("same", "cross"):
         add(f"raw 64-byte round trip p50 ({place}-CPU), us", e["p50_ns"] / 1000, "us")
         add(f"query through iumd / raw round trip, p50 ({place}-CPU)", q["p50_ns"] / e["p50_ns"], "x", "<= 1.3", q["p50_ns"] / e["p50_ns"] <= 1.3)
         add(f"query through iumd / raw round trip, p99 ({place}-CPU)", q["p99_ns"] / e["p99_ns"], "x")
+    # The floor of the query: the same query through libium to a C server of the wire format
+    # that makes only the syscalls iumd cannot answer without (bench.c, wire_floor_server).
+    f, other = one(f"query_floor_{place}"), one("query_inclient_other")
+    if f and e:
+        add(f"  query's floor (zero-work wire server) p50 ({place}-CPU), us", f["p50_ns"] / 1000, "us")
+        add(f"  query's floor / raw round trip, p50 ({place}-CPU)", f["p50_ns"] / e["p50_ns"], "x")
+        if q:
+            add(f"  query through iumd beyond its floor, p50 ({place}-CPU), us", (q["p50_ns"] - f["p50_ns"]) / 1000, "us")
     if c and e:
         add(f"open+query+close p50 ({place}-CPU), us", c["p50_ns"] / 1000, "us")
         add(f"open+query+close / raw round trip, p50 ({place}-CPU)", c["p50_ns"] / e["p50_ns"], "x", "<= 1.5", c["p50_ns"] / e["p50_ns"] <= 1.5)
+        # The cycle makes the floor's syscalls (the open: probe, round trip, iumd's view) and the
+        # in-client query of another process (its probe and the table read), nothing else.
+        if f and other:
+            add(f"  open+query+close's floor / raw round trip ({place}-CPU)",
+                (f["p50_ns"] + other["p50_ns"]) / e["p50_ns"], "x")
     # Same CPU, a round trip's latency is the CPU time both sides spend: where the time goes
     # (BENCHMARKS.md, "Where a socket query's time goes").
     if place == "same" and e and e.get("server_cpu_ns_per_op"):
@@ -118,6 +131,7 @@ vm_ratio("[vm lsm] bpf() map lookup, sealed / unsealed", "bpfcall_sealed", "bpfc
 vm_ratio("[vm lsm] getpid, sealed / unguarded", "getpid_sealed", "getpid_unguarded", "mean_ns", "x", "<= 1.10", lambda r: r <= 1.10)
 # The query paths under lsm (one vCPU: same CPU), each against its own round's baseline.
 vm_ratio("[vm lsm] query through iumd / raw round trip, p50", "query_socket", "echo", "p50_ns", "x", "<= 1.3", lambda r: r <= 1.3)
+vm_ratio("[vm lsm] query's floor (zero-work wire server) / raw round trip, p50", "query_floor", "echo", "p50_ns")
 vm_ratio("[vm lsm] open+query+close / raw round trip, p50", "cycle", "echo", "p50_ns", "x", "<= 1.5", lambda r: r <= 1.5)
 for who in ("self", "other"):
     vm_ratio(f"[vm lsm] /proc parse / in-client query, p50 ({who})", "proc", f"query_inclient_{who}", "p50_ns", "x", ">= 20",

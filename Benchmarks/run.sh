@@ -62,24 +62,30 @@ log "machine: $(nproc) CPUs, kernel $(uname -r), $(grep -m1 'model name' /proc/c
 start_daemon
 "$B" echo-server "$W/echo.sock" > "$W/echo.out" &
 echo_pid=$!
-while [ ! -s "$W/echo.out" ]; do sleep 0.01; done
+# The query's floor: a C server of ium's wire format that does only the syscalls iumd cannot
+# answer without (bench.c, wire_floor_server), queried through libium like iumd.
+"$B" wire-floor-server "$W/floor.sock" > "$W/floor.out" &
+floor_pid=$!
+while [ ! -s "$W/echo.out" ] || [ ! -s "$W/floor.out" ]; do sleep 0.01; done
 sleep 100000 &
 other=$!
 for placement in same cross; do
     cpu=$([ $placement = same ] && echo 0 || echo 1)
     taskset -a -p -c "$cpu" "$daemon" > /dev/null
     taskset -a -p -c "$cpu" "$echo_pid" > /dev/null
+    taskset -a -p -c "$cpu" "$floor_pid" > /dev/null
     log "query latency, server on CPU $cpu, client on CPU 0 ($placement)"
     # BENCH_SERVER_PID: the bench also reports the server's CPU time per operation.
     taskset -c 0 env IUM_IN_CLIENT=0 BENCH_SERVER_PID="$daemon" "$B" query "$N" "$other" | record "query_$placement"
     taskset -c 0 env BENCH_SERVER_PID="$daemon" "$B" cycle "$N" "$other" | record "cycle_$placement"
     taskset -c 0 env BENCH_SERVER_PID="$echo_pid" "$B" echo "$W/echo.sock" "$N" | record "echo_$placement"
+    taskset -c 0 env IUM_SOCKET="$W/floor.sock" IUM_IN_CLIENT=0 BENCH_SERVER_PID="$floor_pid" "$B" query "$N" "$other" | record "query_floor_$placement"
 done
 log "in-client query latency (itself, another process)"
 taskset -c 0 "$B" query "$N" | record query_inclient_self
 taskset -c 0 "$B" query "$N" "$other" | record query_inclient_other
 taskset -c 0 "$B" proc "$other" "$N" | record proc
-kill "$echo_pid" "$other"
+kill "$echo_pid" "$floor_pid" "$other"
 taskset -a -p -c 0-$(($(nproc) - 1)) "$daemon" > /dev/null
 
 # 2. Open+query+close throughput.

@@ -18,17 +18,20 @@ measure() {
 queries() {
     $B echo-server /tmp/echo.sock > /tmp/echo.out &
     e=$!
-    while [ ! -s /tmp/echo.out ]; do sleep 0.01; done
+    $B wire-floor-server /tmp/floor.sock > /tmp/floor.out &
+    f=$!
+    while [ ! -s /tmp/echo.out ] || [ ! -s /tmp/floor.out ]; do sleep 0.01; done
     sleep 100000 &
     o=$!
     IUM_SOCKET=/tmp/bench.sock IUM_IN_CLIENT=0 $B query 5000 $o | sed 's/"query"/"query_socket"/' | out "$1"
     IUM_SOCKET=/tmp/bench.sock $B cycle 5000 $o | out "$1"
     $B echo /tmp/echo.sock 5000 | out "$1"
+    IUM_SOCKET=/tmp/floor.sock IUM_IN_CLIENT=0 $B query 5000 $o | sed 's/"query"/"query_floor"/' | out "$1"
     IUM_SOCKET=/tmp/bench.sock $B query 5000 | sed 's/"query"/"query_inclient_self"/' | out "$1"
     IUM_SOCKET=/tmp/bench.sock $B query 5000 $o | sed 's/"query"/"query_inclient_other"/' | out "$1"
     $B proc $o 5000 | out "$1"
-    kill $e $o
-    rm -f /tmp/echo.sock /tmp/echo.out
+    kill $e $f $o
+    rm -f /tmp/echo.sock /tmp/echo.out /tmp/floor.sock /tmp/floor.out
 }
 start_iumd() {
     iumd --pin-dir /sys/fs/bpf/ium-bench --socket /tmp/bench.sock --database /tmp/bench.sqlite >> /tmp/iumd.log 2>&1 &
