@@ -4,8 +4,10 @@
  * WDK-style C code, served by iumd over /run/ium/iumd.sock ($IUM_SOCKET overrides it).
  *
  * - Thread-safe: one connection per process, used under a mutex; it connects on first use,
- *   again after fork (the child must not speak with its parent's identity), and once more
- *   when iumd restarted (handles of the old connection are gone: STATUS_INVALID_HANDLE).
+ *   again after fork (the child must not speak with its parent's identity; a fork while
+ *   another thread waits for iumd leaves the child a free lock), and once more when iumd
+ *   restarted (handles of the old connection are gone: STATUS_INVALID_HANDLE, except to a
+ *   close this library answers itself, below).
  * - Every failure is an NTSTATUS. When iumd cannot be reached the calls return
  *   STATUS_DEVICE_NOT_READY (0xC00000A3).
  * - The caller's view: iumd returns the fields the kernel guards with the ptrace read check
@@ -36,7 +38,7 @@
  *   request goes out (a close batch at the head of the same message, never answered): open +
  *   query + close is one round trip and one receive in iumd. Until then the handle is closed
  *   for this process (the library answers STATUS_INVALID_HANDLE for it and sends it to iumd
- *   first).
+ *   first). Handle values are taken without their two tag bits, as NT (and iumd) take them.
  *
  * The wire format is ium_wire.h (docs/PROTOCOL.md; Sources/IUMProtocol is the other side).
  */
@@ -93,10 +95,17 @@ static uint64_t pending_closes[IUM_WIRE_CLOSE_BATCH_MAX];
 static uint32_t pending_count;
 
 /* The task view table of this process (NULL: none; asked once per connection), and whether
- * iumd reads a close batch leading a request in one message (its views reply says so). */
+ * iumd reads a close batch leading a request in one message (its views reply says so).
+ * Another thread may be reading the table without the lock (the in-client query), so the
+ * range it is mapped at is never unmapped: a new connection maps zeros over it (a record of
+ * zeros answers nothing, and the query asks iumd), the next table goes at the same address. */
 static const volatile struct ium_view *view_table;
+static void *view_range;
+#define IUM_VIEW_TABLE_SIZE (IUM_VIEW_RECORDS * sizeof(struct ium_view))
 static int views_asked;
 static int batch_closes;
+/* Bumped by every new connection: an open whose reply came on an earlier one records nothing. */
+static unsigned connection_generation;
 
 /* ---- The caller's view ----------------------------------------------------------------- */
 
@@ -105,10 +114,16 @@ static int class_needs_probe(PROCESSINFOCLASS c) {
            c == ProcessImageFileNameWin32;
 }
 
+/* The entry index of a handle value: NT ignores its two low (tag) bits; 0 for none. */
+static uintptr_t handle_index(HANDLE h) {
+    uintptr_t index = (uintptr_t)h >> 2;
+    return index <= IUM_MAX_HANDLES ? index : 0;
+}
+
 /* The entry of a handle of this connection (a copy), or 0 when it is not one. */
 static int handle_of(HANDLE h, struct handle_entry *out) {
-    uintptr_t index = (uintptr_t)h >> 2;
-    if ((uintptr_t)h & 3 || index == 0 || index > IUM_MAX_HANDLES) return 0;
+    uintptr_t index = handle_index(h);
+    if (index == 0) return 0;
     pthread_mutex_lock(&lock);
     int known = conn_pid == self_pid() && handles[index].pid != 0;
     if (known) *out = handles[index];
@@ -153,8 +168,21 @@ static __thread pid_t my_pid, my_tid;
 static __thread uintptr_t stack_low, stack_high; /* this thread's stack, once known */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void forget_ids(void) { my_pid = 0; my_tid = 0; }
-static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_ids); }
+/* In a forked child: new ids, and the lock free. When another thread of the parent held the
+ * lock at the fork, what it guards may be half-written: the child forgets the handles and the
+ * spare pidfds without closing anything (their fds are close-on-exec) rather than trust them. */
+static void child_after_fork(void) {
+    my_pid = 0;
+    my_tid = 0;
+    if (pthread_mutex_trylock(&lock) != 0) {
+        pthread_mutex_init(&lock, NULL);
+        pthread_mutex_lock(&lock);
+        for (size_t i = 1; i <= IUM_MAX_HANDLES; i++) handles[i].pid = 0;
+        for (unsigned i = 0; i < IUM_SPARE_PIDFDS; i++) spare_pidfds[i].pid = 0;
+    }
+    pthread_mutex_unlock(&lock);
+}
+static void register_atfork(void) { pthread_atfork(NULL, NULL, child_after_fork); }
 
 static pid_t self_pid(void) {
     if (!my_pid) {
@@ -239,8 +267,9 @@ static int connect_locked(void) {
     conn = -1;
     forget_handles_locked();
     pending_count = 0; /* the old connection's handles went with it */
-    if (view_table) munmap((void *)view_table, IUM_VIEW_RECORDS * sizeof(struct ium_view));
+    connection_generation++;
     view_table = NULL;
+    if (view_range) mmap(view_range, IUM_VIEW_TABLE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     views_asked = 0;
     batch_closes = 0;
     struct sockaddr_un addr;
@@ -361,8 +390,8 @@ static void ask_views_locked(void) {
     struct ium_wire_views_reply r;
     if (fd >= 0 && reply_as(&r, sizeof r, reply, n) && r.header.type == IUM_WIRE_VIEWS && r.status == 0 &&
         r.records == IUM_VIEW_RECORDS && r.record_size == sizeof(struct ium_view)) {
-        void *table = mmap(NULL, IUM_VIEW_RECORDS * sizeof(struct ium_view), PROT_READ, MAP_SHARED, fd, 0);
-        if (table != MAP_FAILED) view_table = table;
+        void *table = mmap(view_range, IUM_VIEW_TABLE_SIZE, PROT_READ, MAP_SHARED | (view_range ? MAP_FIXED : 0), fd, 0);
+        if (table != MAP_FAILED) view_table = view_range = table;
         batch_closes = view_table && (r.features & IUM_WIRE_FEATURE_BATCH_LEADS);
     }
     if (fd >= 0) close(fd);
@@ -406,12 +435,13 @@ static uint8_t pointer_state(void *p, size_t len) {
  */
 static int query_in_client(HANDLE h, PVOID buffer, ULONG length, PULONG return_length, NTSTATUS *status) {
     struct handle_entry e;
+    const volatile struct ium_view *table = view_table; /* read once: a new connection clears it */
     if ((length != sizeof(PROCESS_BASIC_INFORMATION) && length != sizeof(PROCESS_EXTENDED_BASIC_INFORMATION)) ||
-        buffer == NULL || ((uintptr_t)buffer & 7) || ((uintptr_t)return_length & 3) || !view_table ||
+        buffer == NULL || ((uintptr_t)buffer & 7) || ((uintptr_t)return_length & 3) || !table ||
         !handle_of(h, &e) || !(e.granted & PROCESS_QUERY_LIMITED_INFORMATION))
         return 0;
     struct ium_view v;
-    if (ium_view_ask(view_table, self_tid(), e.pid, e.pid == self_pid() ? -1 : e.pidfd, &v) != 0 || v.start_ticks != e.start_ticks ||
+    if (ium_view_ask(table, self_tid(), e.pid, e.pid == self_pid() ? -1 : e.pidfd, &v) != 0 || v.start_ticks != e.start_ticks ||
         (v.flags & IUM_VIEW_ZOMBIE) || v.exec_id != e.exec_id || v.cgroup_id != e.cgroup_id || v.uid != e.uids[0] ||
         v.euid != e.uids[1] || v.suid != e.uids[2])
         return 0;
@@ -473,6 +503,7 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
     ssize_t n = exchange_locked(&frame, sizeof frame, reply);
     int opened = reply_status(n, reply) == STATUS_SUCCESS && reply_as(&r, sizeof r, reply, n);
     if (opened && NT_SUCCESS((NTSTATUS)r.status)) ask_views_locked();
+    unsigned generation = connection_generation;
     pthread_mutex_unlock(&lock);
     NTSTATUS status = reply_status(n, reply);
     if (NT_SUCCESS(status) && !opened) status = STATUS_DEVICE_NOT_READY;
@@ -488,7 +519,7 @@ NTSTATUS NTAPI NtOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess,
         struct handle_entry e = {pid, pidfd, r.granted_access, r.table_flags, r.creator_pid, r.start_ticks, r.exec_id,
                                  r.cgroup_id, {r.uids[0], r.uids[1], r.uids[2]}};
         pthread_mutex_lock(&lock);
-        if (conn_pid == self_pid()) {
+        if (conn_pid == self_pid() && connection_generation == generation) {
             if (handles[index].pid != 0 && handles[index].pidfd >= 0) close(handles[index].pidfd);
             handles[index] = e;
             pidfd = -1;
@@ -546,14 +577,18 @@ NTSTATUS NTAPI NtClose(HANDLE Handle) {
     unsigned char reply[IUM_WIRE_MAX_FRAME];
     /* A handle this connection opened: closed here; iumd frees it when the batch goes out
      * with the next request (or now, when the batch is full). */
-    uintptr_t index = (uintptr_t)Handle >> 2;
+    uintptr_t index = handle_index(Handle);
     pthread_mutex_lock(&lock);
-    if (!((uintptr_t)Handle & 3) && index > 0 && index <= IUM_MAX_HANDLES && conn_pid == self_pid() && handles[index].pid != 0 &&
-        batch_closes) {
-        if (handles[index].pidfd >= 0) keep_spare_pidfd_locked(handles[index].pid, handles[index].pidfd);
-        handles[index].pid = 0;
-        pending_closes[pending_count++] = (uint64_t)(uintptr_t)Handle;
-        if (pending_count == IUM_WIRE_CLOSE_BATCH_MAX) send_with_closes_locked(NULL, 0);
+    int known = index > 0 && conn_pid == self_pid() && handles[index].pid != 0;
+    if (known && handles[index].pidfd >= 0) keep_spare_pidfd_locked(handles[index].pid, handles[index].pidfd);
+    if (known) handles[index].pid = 0; /* closed here either way (iumd, too, ignores the tag bits) */
+    if (known && batch_closes) {
+        pending_closes[pending_count++] = (uint64_t)index << 2;
+        if (pending_count == IUM_WIRE_CLOSE_BATCH_MAX && send_with_closes_locked(NULL, 0) != 0) {
+            close(conn); /* iumd did not get them: a new connection (iumd frees the old one's handles) */
+            conn = -1;
+            conn_pid = 0;
+        }
         pthread_mutex_unlock(&lock);
         return STATUS_SUCCESS;
     }

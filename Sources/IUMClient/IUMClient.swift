@@ -38,8 +38,9 @@ public final class IUMClient {
     let fd: Int32
     var nextId: UInt32 = 1
     /// What this connection knows of each process handle it opened (the open reply's facts,
-    /// a pidfd for the read probe), for the in-client query.
-    var handles: [Handle: OpenedHandle] = [:]
+    /// a pidfd for the read probe), for the in-client query, by `Handle.entryValue` (NT
+    /// ignores a handle's two tag bits, and so does iumd).
+    var handles: [UInt64: OpenedHandle] = [:]
     /// The task view table of this process (task_view.h), asked for after the first open.
     var views: TaskViewTable?
     var viewsAsked = false
@@ -135,9 +136,9 @@ public final class IUMClient {
         let pidfd = target > 0 ? (try? Processes.pidfd(target)) ?? -1 : -1
         let request = OpenRequest(clientId: (pid, thread), hasObjectName: false, desiredAccess: access,
                                   probePassed: target != getpid() && pidfd >= 0 && Processes.readProbe(pidfd: pidfd))
-        var (_, r) = try exchange(request.encode(requestId: id()))
         let reply: OpenReply
         do {
+            var (_, r) = try exchange(request.encode(requestId: id()))
             reply = try decode("open") { () throws(ProtocolError) in try OpenReply(&r) }
         } catch {
             if pidfd >= 0 { _ = Glibc.close(pidfd) }
@@ -148,8 +149,8 @@ public final class IUMClient {
             return .failure(reply.status)
         }
         let handle = Handle(rawValue: reply.handle)
-        if let old = handles[handle], old.pidfd >= 0 { _ = Glibc.close(old.pidfd) }
-        handles[handle] = OpenedHandle(pid: target, pidfd: pidfd, reply: reply)
+        if let old = handles[handle.entryValue], old.pidfd >= 0 { _ = Glibc.close(old.pidfd) }
+        handles[handle.entryValue] = OpenedHandle(pid: target, pidfd: pidfd, reply: reply)
         if !viewsAsked { askViews() }
         return .success(handle)
     }
@@ -179,7 +180,7 @@ public final class IUMClient {
     func queryInClient(handle: Handle, infoClass: UInt32, length: UInt32, bufferAddress: UInt64,
                        returnLengthAddress: UInt64) -> QueryOutcome? {
         guard infoClass == 0, length == 48 || length == 64, bufferAddress != 0, bufferAddress % 8 == 0,
-              returnLengthAddress % 4 == 0, let views, let entry = handles[handle],
+              returnLengthAddress % 4 == 0, let views, let entry = handles[handle.entryValue],
               AccessMask(rawValue: entry.reply.grantedAccess).contains(.queryLimitedInformation),
               var view = views.view(of: entry.pid, pidfd: entry.pid == getpid() ? -1 : entry.pidfd),
               view.start_ticks == entry.reply.startTicks, view.flags & UInt32(IUM_VIEW_ZOMBIE) == 0,
@@ -204,7 +205,7 @@ public final class IUMClient {
                                       returnLengthAddress: returnLengthAddress) {
             return answer
         }
-        let probe = [0, 26, 27, 43].contains(infoClass) && handles[handle].map { Self.readProbe($0.pid) } == true
+        let probe = [0, 26, 27, 43].contains(infoClass) && handles[handle.entryValue].map { Self.readProbe($0.pid) } == true
         let request = QueryRequest(handle: handle, infoClass: infoClass, length: length,
                                    buffer: .writable(address: bufferAddress),
                                    returnLength: returnLengthAddress == 0 ? .absent : .writable(address: returnLengthAddress),
@@ -217,10 +218,10 @@ public final class IUMClient {
     /// batches (it frees the handle before the next request; a batch of the most handles goes
     /// alone).
     public func close(handle: Handle) throws(ClientError) -> NTStatus {
-        let entry = handles.removeValue(forKey: handle)
+        let entry = handles.removeValue(forKey: handle.entryValue)
         if let entry, entry.pidfd >= 0 { _ = Glibc.close(entry.pidfd) }
         if entry != nil, batchesCloses {
-            pendingCloses.append(handle)
+            pendingCloses.append(Handle(rawValue: handle.entryValue))
             if pendingCloses.count == CloseBatch.maximum { try sendFrame([]) }
             return .success
         }

@@ -45,6 +45,12 @@ struct IUMClientTests {
         #expect(try client.close(handle: handle) == .invalidHandle)
         #expect(try basic(client, handle).status == .invalidHandle)
         #expect(try client.openProcess(pid: 0, access: .queryLimitedInformation) == .failure(.invalidCID))
+
+        // NT ignores a handle's two tag bits: 4, 5, 6 and 7 are one handle, in the client as in iumd.
+        let tagged = Handle(rawValue: try client.openProcess(pid: UInt64(child.pid), access: .queryLimitedInformation).get().rawValue | 3)
+        #expect(try basic(client, tagged) == basic(socketOnly, other), "a tagged handle answers as the handle")
+        #expect(try client.close(handle: tagged) == .success)
+        #expect(try client.close(handle: Handle(rawValue: tagged.entryValue)) == .invalidHandle, "the tagged close closed it")
     }
 
     @Test("a close batch withdraws its handles' task-view grants: before the answer to the request after it (sent apart or in the same message), at once when it comes alone; while another handle names the process, or it is opened again, the grant stays")
@@ -88,7 +94,7 @@ struct IUMClientTests {
         let (type, _) = try client.receiveFrame()
         #expect(type == .status, "the request the batch leads is answered")
         #expect(!granted(), "withdrawn before that answer")
-        client.handles[handle] = nil // closed behind IUMClient's back: its close goes to iumd
+        client.handles[handle.entryValue] = nil // closed behind IUMClient's back: its close goes to iumd
         #expect(try client.close(handle: handle) == .invalidHandle, "the batch closed the handle")
         handle = try open()
         let twoBatches = CloseBatch(handles: [handle]).encode(requestId: 0) + CloseBatch(handles: []).encode(requestId: 78)

@@ -6,7 +6,9 @@
  *   nt_rules access PID   print the status of class 0, of class 7 (QUERY_INFORMATION) and of
  *                         opening PID with PROCESS_VM_READ
  *   nt_rules hold PID     open PID, print "ready", wait for a line on stdin, then print the
- *                         status of a query with that handle and with a new one ("old S new S")
+ *                         status of a query with that handle and with a new one ("old S new S");
+ *                         meanwhile four threads query the handle without pause, so an iumd
+ *                         that goes away meets them inside the in-client query
  * --uid N before the mode runs it as uid N.
  */
 #define _GNU_SOURCE
@@ -49,6 +51,16 @@ static void *hammer(void *arg) {
     return (void *)ok;
 }
 
+/* Asks iumd (a class never answered in the client) until *stop: the library's lock is held for
+ * most of each round trip. */
+static void *ask_iumd(void *stop) {
+    char image[512];
+    ULONG ret;
+    while (!__atomic_load_n((int *)stop, __ATOMIC_RELAXED))
+        NtQueryInformationProcess(NtCurrentProcess(), ProcessImageFileName, image, sizeof image, &ret);
+    return NULL;
+}
+
 static int access_mode(pid_t pid) {
     NTSTATUS s;
     HANDLE h = open_pid(pid, MAXIMUM_ALLOWED, &s);
@@ -65,13 +77,25 @@ static int access_mode(pid_t pid) {
     return 0;
 }
 
+static int hold_stop;
+static void *hold_querying(void *handle) {
+    PROCESS_BASIC_INFORMATION pbi;
+    while (!__atomic_load_n(&hold_stop, __ATOMIC_RELAXED))
+        if (NtQueryInformationProcess(handle, ProcessBasicInformation, &pbi, sizeof pbi, NULL) != STATUS_SUCCESS) usleep(1000);
+    return NULL;
+}
+
 static int hold_mode(pid_t pid) {
     NTSTATUS s;
     HANDLE old = open_pid(pid, PROCESS_QUERY_LIMITED_INFORMATION, &s);
     if (!NT_SUCCESS(s)) { printf("open 0x%08X\n", (unsigned)s); return 1; }
+    pthread_t querying[4];
+    for (int i = 0; i < 4; i++) pthread_create(&querying[i], NULL, hold_querying, old);
     printf("ready\n");
     char line[16];
     if (!fgets(line, sizeof line, stdin)) return 1;
+    __atomic_store_n(&hold_stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 4; i++) pthread_join(querying[i], NULL);
     PROCESS_BASIC_INFORMATION pbi;
     NTSTATUS before = NtQueryInformationProcess(old, ProcessBasicInformation, &pbi, sizeof pbi, NULL);
     HANDLE fresh = open_pid(pid, PROCESS_QUERY_LIMITED_INFORMATION, &s);
@@ -197,6 +221,13 @@ int main(int argc, char **argv) {
     CHECK("close NtCurrentProcess: SUCCESS, no effect", NtClose(NtCurrentProcess()) == STATUS_SUCCESS &&
           NtQueryInformationProcess(self, ProcessBasicInformation, &pbi, sizeof pbi, NULL) == STATUS_SUCCESS);
     CHECK("a closed handle no longer answers", NtQueryInformationProcess(qli, ProcessBasicInformation, &pbi, sizeof pbi, NULL) == STATUS_INVALID_HANDLE);
+    /* NT ignores a handle's two low (tag) bits: h | 1, h | 2 and h | 3 are h. */
+    HANDLE tagged = open_pid(getpid(), PROCESS_QUERY_LIMITED_INFORMATION, &s);
+    CHECK("tag bits: a query through h | 3 answers as h",
+          NtQueryInformationProcess((HANDLE)((ULONG_PTR)tagged | 3), ProcessBasicInformation, &pbi, sizeof pbi, NULL) == STATUS_SUCCESS &&
+          pbi.UniqueProcessId == (ULONG_PTR)getpid());
+    CHECK("tag bits: closing h | 1 closes h", NtClose((HANDLE)((ULONG_PTR)tagged | 1)) == STATUS_SUCCESS && NtClose(tagged) == STATUS_INVALID_HANDLE &&
+          NtQueryInformationProcess(tagged, ProcessBasicInformation, &pbi, sizeof pbi, NULL) == STATUS_INVALID_HANDLE);
     /* Other classes. */
     char image[512];
     ret = 0;
@@ -220,6 +251,28 @@ int main(int argc, char **argv) {
     int st;
     waitpid(child, &st, 0);
     CHECK("after fork the child is NtCurrentProcess in the child", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* A fork while another thread waits for iumd's answer (holding the library's lock): the
+     * child's calls work (a child that hangs is killed by its alarm). */
+    int stop = 0, forks = 0, bad = 0;
+    pthread_t asker;
+    pthread_create(&asker, NULL, ask_iumd, &stop);
+    for (; forks < 50 && !bad; forks++) {
+        usleep(2000);
+        child = fork();
+        if (child == 0) {
+            alarm(5);
+            PROCESS_BASIC_INFORMATION mine;
+            _exit(NtClose(NULL) == STATUS_INVALID_HANDLE &&
+                  NtQueryInformationProcess(NtCurrentProcess(), ProcessImageFileName, image, sizeof image, &ret) == STATUS_SUCCESS &&
+                  NtQueryInformationProcess(NtCurrentProcess(), ProcessBasicInformation, &mine, sizeof mine, NULL) == STATUS_SUCCESS
+                  ? 0 : 1);
+        }
+        waitpid(child, &st, 0);
+        bad = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+    pthread_join(asker, NULL);
+    CHECK("50 forks while another thread waits for iumd: each child's calls answer", !bad);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
