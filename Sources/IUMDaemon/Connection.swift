@@ -35,8 +35,9 @@ final class Connection {
     /// frame sent with the batch is handled, before its answer (libium sends a batch at the head
     /// of its next request's message), or at once when the batch came alone: a handle closed and
     /// its process opened again in one message keep their grant, instead of a delete and an
-    /// update of the guard's map (two bpf() calls, ~2 µs here).
-    var closedGrants: [Int32] = []
+    /// update of the guard's map (two bpf() calls, ~2 µs here). By identity: a process that
+    /// reused the pid of one closed here keeps the grant its own open gave.
+    var closedGrants: [ProcessIdentity] = []
     /// The frame just handled was a close batch: the next one, if already queued, comes first.
     var holdClosedGrants = false
 
@@ -60,7 +61,7 @@ final class Connection {
         defer {
             withdrawClosedGrants()
             if let client = viewClient {
-                daemon.viewSlots?.detach(client, heldPids: session.heldProcesses.map(\.pid))
+                daemon.viewSlots?.detach(client, held: session.heldProcesses)
             }
             session.closeAll()
             close(fd)
@@ -211,9 +212,9 @@ final class Connection {
         let status = session.close(handle)
         guard let client = viewClient, let target, status == .success else { return status }
         if withdrawGrantLater {
-            closedGrants.append(target.pid)
+            closedGrants.append(target)
         } else {
-            daemon.viewSlots?.revoke(client, pid: target.pid)
+            daemon.viewSlots?.revoke(client, target: target)
         }
         return status
     }
@@ -221,7 +222,7 @@ final class Connection {
     /// Withdraws the grants of the handles close batches closed.
     func withdrawClosedGrants() {
         guard let client = viewClient, !closedGrants.isEmpty else { return }
-        for pid in closedGrants { daemon.viewSlots?.revoke(client, pid: pid) }
+        for target in closedGrants { daemon.viewSlots?.revoke(client, target: target) }
         closedGrants.removeAll(keepingCapacity: true)
     }
 

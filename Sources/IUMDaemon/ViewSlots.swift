@@ -67,9 +67,9 @@ final class ViewSlots: Sendable {
         }
     }
 
-    /// One connection of the client closed, with the handles it still held (pids).
-    func detach(_ client: ProcessIdentity, heldPids: [Int32]) {
-        for pid in heldPids { revoke(client, pid: pid) }
+    /// One connection of the client closed, with the handles it still held (their processes).
+    func detach(_ client: ProcessIdentity, held: [ProcessIdentity]) {
+        for target in held { revoke(client, target: target) }
         state.withLock { s in
             guard let entry = s.clients[client] else { return }
             if entry.connections > 1 {
@@ -101,16 +101,17 @@ final class ViewSlots: Sendable {
         }
     }
 
-    /// A handle of the client naming process `pid` was closed.
-    func revoke(_ client: ProcessIdentity, pid: Int32) {
+    /// A handle of the client naming process `target` was closed. Nothing when the grant of its
+    /// pid is another process's by now (the pid was reused, and that process opened since).
+    func revoke(_ client: ProcessIdentity, target: ProcessIdentity) {
         guard let c = state.withLock({ $0.clients[client]?.client }) else { return }
         c.grants.withLock { grants in
-            guard let g = grants[pid] else { return }
+            guard let g = grants[target.pid], g.start == target.startTime else { return }
             if g.handles > 1 {
-                grants[pid]?.handles = g.handles - 1
+                grants[target.pid]?.handles = g.handles - 1
             } else {
-                grants[pid] = nil
-                guardRef.revokeView(slot: c.slot, pid: pid)
+                grants[target.pid] = nil
+                guardRef.revokeView(slot: c.slot, pid: target.pid)
             }
         }
     }

@@ -102,4 +102,24 @@ struct IUMClientTests {
         #expect(throws: ClientError.self, "a batch may lead a request, not another batch") { try client.receiveFrame() }
         #expect(try client.status().processes > 0, "the connection stays")
     }
+
+    @Test("a close batch and, in the same message, the open of a new process that reuses the closed handle's pid: the new process keeps the grant its open gave (clone3 set_tid)")
+    func reusedPidKeepsItsGrant() throws {
+        let d = try TestDaemon()
+        let client = try IUMClient(socketPath: d.socket)
+        let (first, _) = try startFixture(["sleep"])
+        let pid = first.pid
+        let old = try client.openProcess(pid: UInt64(pid), access: .queryLimitedInformation).get()
+        first.signal(SIGKILL)
+        first.wait()
+        let (creator, line) = try startFixture(["settid", String(pid)])
+        defer {
+            kill(pid, SIGKILL)
+            creator.wait()
+        }
+        #expect(line == "pid \(pid)", "the new process got the same pid")
+        #expect(try client.close(handle: old) == .success, "answered in the client: the batch goes with the next request")
+        _ = try client.openProcess(pid: UInt64(pid), access: .queryLimitedInformation).get()
+        #expect(client.views?.view(of: pid) != nil, "the old handle's withdrawal leaves the new process's grant")
+    }
 }
